@@ -1,0 +1,240 @@
+// capi/gort_capi.cc - the C ABI: validates every argument, then calls into
+// core/. Every entry point is noexcept and returns a GORT_* code; bad input
+// changes nothing. Broken invariants inside core/ are fatal (gothrow).
+#include <cstddef>
+#include <cstring>
+
+#include "capi/include/gort/gort.h"
+#include "core/atomics.h"
+#include "core/gstatus.h"
+#include "core/proc.h"
+#include "core/runq.h"
+#include "core/runtime.h"
+#include "core/stack_alloc.h"
+
+using namespace gort;
+
+namespace gort {
+extern std::atomic<uint64_t> foreign_created;
+}
+
+namespace {
+
+// The current goroutine, or nullptr on a host thread or on g0 (inside an
+// unlockf callback, for instance).
+G *curg() {
+    G *g = getg();
+    if (g == nullptr || g == g->m->g0) return nullptr;
+    return g;
+}
+
+bool running() {
+    RtState s = rtstate();
+    return s == RtState::Init || s == RtState::Running;
+}
+
+int not_running_code() {
+    RtState s = rtstate();
+    return (s == RtState::Uninit || s == RtState::Initializing) ? GORT_ENOTINIT : GORT_ESTATE;
+}
+
+// Minimum struct sizes: version 1 of each struct. Larger sizes come from
+// newer headers and are accepted; their extra fields are ignored.
+constexpr std::size_t kConfigV1 = sizeof(gort_config);
+constexpr std::size_t kGoOptsV1 = sizeof(gort_go_opts);
+constexpr std::size_t kStatsV1 = sizeof(gort_stats);
+
+int go_common(gort_fn fn, const void *arg, std::size_t argsize, const gort_go_opts *opts, int64_t *goid_out) {
+    if (fn == nullptr) return GORT_EINVAL;
+    if (argsize > kMaxArgSize) return GORT_EINVAL;
+    if (argsize > 0 && arg == nullptr) return GORT_EINVAL;
+    std::size_t stk = 0;
+    bool lockos = false;
+    if (opts != nullptr) {
+        if (opts->size < kGoOptsV1) return GORT_EINVAL;
+        if (opts->stack_size != 0) {
+            stk = stack_roundsize(opts->stack_size);
+            if (stk == 0 || opts->stack_size < kMinStackSize) return GORT_EINVAL;
+        }
+        lockos = opts->lock_os_thread != 0;
+    }
+    if (!running()) return not_running_code();
+    G *gp = newproc1(fn, arg, argsize, stk, lockos);
+    if (goid_out != nullptr) *goid_out = gp->goid;
+    return GORT_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+GORT_API int gort_abi_version(void) { return GORT_ABI_VERSION; }
+
+GORT_API const char *gort_strerror(int err) {
+    switch (err) {
+        case GORT_OK: return "success";
+        case GORT_EINVAL: return "invalid argument";
+        case GORT_ENOTINIT: return "runtime not initialised";
+        case GORT_ENOTG: return "not called from a goroutine";
+        case GORT_ESTATE: return "invalid state for this call";
+        case GORT_ENOMEM: return "out of memory";
+        case GORT_EAGAIN: return "resource temporarily unavailable";
+        case GORT_EBUSY: return "resource busy";
+        case GORT_ESTACKOVERFLOW: return "stack overflow";
+        case GORT_ETIMEDOUT: return "timed out";
+        case GORT_ECLOSED: return "closed";
+        default: return "unknown error";
+    }
+}
+
+GORT_API void gort_config_init(gort_config *cfg) {
+    if (cfg == nullptr) return;
+    std::memset(cfg, 0, sizeof *cfg);
+    cfg->size = sizeof *cfg;
+}
+
+GORT_API int gort_init(const gort_config *cfg) {
+    RtConfig rc{0, 0, 0, nullptr};
+    if (cfg != nullptr) {
+        if (cfg->size < kConfigV1) return GORT_EINVAL;
+        if (cfg->maxprocs < 0 || cfg->maxprocs > kMaxGomaxprocs) return GORT_EINVAL;
+        if (cfg->max_threads < 0) return GORT_EINVAL;
+        if (cfg->stack_size != 0) {
+            rc.stack_size = stack_roundsize(cfg->stack_size);
+            if (rc.stack_size == 0 || cfg->stack_size < kMinStackSize) return GORT_EINVAL;
+        }
+        if (cfg->debug != nullptr && !parse_debug(cfg->debug, nullptr)) return GORT_EINVAL;
+        rc.maxprocs = cfg->maxprocs;
+        rc.max_threads = cfg->max_threads;
+        rc.debug = cfg->debug;
+    }
+    if (getg() != nullptr) return GORT_EBUSY;  // a goroutine of a running runtime
+    return rt_init(rc);
+}
+
+GORT_API int gort_main(gort_fn fn, void *arg) {
+    if (fn == nullptr) return GORT_EINVAL;
+    if (getg() != nullptr) return GORT_EBUSY;
+    RtState s = rtstate();
+    if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
+    return rt_main(fn, arg);
+}
+
+GORT_API int gort_start(void) {
+    RtState s = rtstate();
+    if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
+    return rt_start();
+}
+
+GORT_API int gort_shutdown(void) {
+    if (getg() != nullptr) return GORT_EBUSY;  // from a goroutine or g0
+    return rt_shutdown();
+}
+
+GORT_API int gort_go(gort_fn fn, const void *arg, size_t argsize, int64_t *goid_out) {
+    return go_common(fn, arg, argsize, nullptr, goid_out);
+}
+
+GORT_API int gort_go_ex(gort_fn fn, const void *arg, size_t argsize, const gort_go_opts *opts,
+                        int64_t *goid_out) {
+    return go_common(fn, arg, argsize, opts, goid_out);
+}
+
+GORT_API gort_g *gort_self(void) { return reinterpret_cast<gort_g *>(curg()); }
+
+GORT_API int64_t gort_goid(const gort_g *g) {
+    const G *gp = g != nullptr ? reinterpret_cast<const G *>(g) : curg();
+    if (gp == nullptr || gp->magic != kGMagic) return -1;
+    return gp->goid;
+}
+
+GORT_API int gort_gosched(void) {
+    if (!running()) return not_running_code();
+    if (curg() == nullptr) return GORT_ENOTG;
+    gosched();
+    return GORT_OK;
+}
+
+GORT_API int gort_park(gort_unlockf unlockf, void *lk, const char *reason) {
+    if (!running()) return not_running_code();
+    G *gp = curg();
+    if (gp == nullptr) return GORT_ENOTG;
+    if (gp->m->locks != 0) return GORT_ESTATE;
+    park(reinterpret_cast<unlockf_t>(unlockf), lk, reason != nullptr ? reason : "park");
+    return GORT_OK;
+}
+
+GORT_API int gort_ready(gort_g *g) {
+    if (g == nullptr) return GORT_EINVAL;
+    G *gp = reinterpret_cast<G *>(g);
+    if (gp->magic != kGMagic) return GORT_EINVAL;
+    if (!running()) return not_running_code();
+    if (!try_casgstatus_waiting_runnable(gp)) return GORT_ESTATE;
+    ready_runnable(gp);
+    return GORT_OK;
+}
+
+GORT_API int gort_goexit(void) {
+    if (!running()) return not_running_code();
+    if (curg() == nullptr) return GORT_ENOTG;
+    goexit1();
+}
+
+GORT_API int gort_lock_os_thread(void) {
+    if (!running()) return not_running_code();
+    if (curg() == nullptr) return GORT_ENOTG;
+    LockOSThread();
+    return GORT_OK;
+}
+
+GORT_API int gort_unlock_os_thread(void) {
+    if (!running()) return not_running_code();
+    G *gp = curg();
+    if (gp == nullptr) return GORT_ENOTG;
+    if ((gp->m->locked & LockExternal) == 0) return GORT_ESTATE;
+    UnlockOSThread();
+    return GORT_OK;
+}
+
+GORT_API int gort_maxprocs(void) {
+    RtState s = rtstate();
+    if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
+    return load_acq(gomaxprocs);
+}
+
+GORT_API int gort_numgoroutine(void) {
+    RtState s = rtstate();
+    if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
+    return gcount();
+}
+
+GORT_API int gort_stats_get(gort_stats *st) {
+    if (st == nullptr || st->size < kStatsV1) return GORT_EINVAL;
+    RtState s = rtstate();
+    if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
+    gort_stats out;
+    std::memset(&out, 0, sizeof out);
+    out.size = sizeof out;
+    out.goroutines = gcount();
+    lock(&sched.lock);
+    out.threads = sched.mcount;  // Ms live until shutdown
+    unlock(&sched.lock);
+    out.idle_threads = load_relaxed(sched.nmidle);
+    out.spinning_threads = load_relaxed(sched.nmspinning);
+    out.idle_procs = load_relaxed(sched.npidle);
+    out.maxprocs = load_relaxed(gomaxprocs);
+    out.global_runq = load_relaxed(sched.runqsize);
+    out.goroutines_created = load_relaxed(foreign_created);
+    for (int i = 0; i < kMaxGomaxprocs && allp[i] != nullptr; i++) {
+        out.goroutines_created += load_relaxed(allp[i]->ncreated);
+        out.context_switches += load_relaxed(allp[i]->nswitch);
+        out.steals += load_relaxed(allp[i]->nsteal);
+    }
+    std::size_t n = st->size < sizeof out ? st->size : sizeof out;
+    std::size_t keep = st->size;
+    std::memcpy(st, &out, n);
+    st->size = keep;
+    return GORT_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,199 @@
+/*
+ * gort.h - the C ABI of gort, an embeddable M:N goroutine runtime.
+ *
+ * This is the only public header. It is C99 and C++ compatible, exposes only
+ * opaque handles, and every entry point returns an int error code (GORT_OK or
+ * a negative GORT_E* value) unless its comment says otherwise. Bad input is
+ * answered with an error code and changes nothing; broken internal invariants
+ * abort the process with "gort: fatal error: ..." and a goroutine dump.
+ *
+ * Model (the Go 1.4 scheduler, runtime/proc1.go):
+ *   G  a goroutine: a function running on its own execution stack;
+ *   M  an OS thread that runs goroutines;
+ *   P  a processor: the right to run goroutines. At most gort_maxprocs()
+ *      goroutines run in parallel.
+ *
+ * Life cycle:
+ *   gort_init(cfg)        configure; creates no thread.
+ *   gort_main(fn, arg)    the calling thread becomes m0 and runs goroutines;
+ *                         returns when fn returns. Like a Go program's main,
+ *                         goroutines still runnable or waiting at that point
+ *                         do not run again.
+ *   or gort_start()       background mode: goroutines run on threads the
+ *                         runtime creates on demand; the calling thread stays
+ *                         a host thread and may call gort_go / gort_ready.
+ *   gort_shutdown()       from a host thread: waits until every running
+ *                         goroutine reaches a scheduling point (park, gosched,
+ *                         exit), then stops the runtime, joins every thread it
+ *                         created and releases every goroutine, stack and
+ *                         mapping. Goroutines not yet finished are discarded.
+ *                         gort_init may then be called again.
+ *
+ * Thread-local storage: a goroutine may resume on a different OS thread after
+ * any call that can switch goroutines (gort_gosched, gort_park, and anything
+ * built on them). Do not keep the address of a thread_local / __thread
+ * variable across such a call: the compiler may cache it in a register.
+ * Re-read it after the call, or lock the goroutine to its thread with
+ * gort_lock_os_thread.
+ */
+#ifndef GORT_GORT_H
+#define GORT_GORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(GORT_BUILDING_LIBRARY)
+#define GORT_API __attribute__((visibility("default")))
+#else
+#define GORT_API
+#endif
+
+#define GORT_ABI_VERSION 1
+
+/* Returns GORT_ABI_VERSION of the library actually loaded. */
+GORT_API int gort_abi_version(void);
+
+/* Error codes. Values are part of the ABI. */
+#define GORT_OK 0
+#define GORT_EINVAL (-1)         /* bad argument: NULL function, size out of range */
+#define GORT_ENOTINIT (-2)       /* gort_init not called, or after gort_shutdown */
+#define GORT_ENOTG (-3)          /* the call must be made from a goroutine */
+#define GORT_ESTATE (-4)         /* wrong state: double ready, unlock of unlocked thread, ... */
+#define GORT_ENOMEM (-5)         /* out of memory or address space */
+#define GORT_EAGAIN (-6)         /* would block / try again */
+#define GORT_EBUSY (-7)          /* resource in use */
+#define GORT_ESTACKOVERFLOW (-8) /* managed stack would exceed its maximum */
+#define GORT_ETIMEDOUT (-9)      /* timed out */
+#define GORT_ECLOSED (-10)       /* closed */
+
+/* A static, human-readable description of err ("unknown error" if none). */
+GORT_API const char *gort_strerror(int err);
+
+typedef void (*gort_fn)(void *arg);
+typedef struct gort_g gort_g; /* opaque goroutine handle */
+
+/* Configuration. Fill with gort_config_init, then override fields.
+ * size: sizeof(gort_config) as the caller knows it (forward compatibility).
+ * maxprocs: number of Ps (0: GORT_MAXPROCS from the environment, else the
+ *           number of CPUs available to the process). At most 256.
+ * stack_size: execution stack size in bytes for new goroutines (0: the
+ *           default, 64 KiB, or GORT_STACKSIZE). Rounded up to a power of two;
+ *           between 16 KiB and 256 MiB.
+ * max_threads: the most OS threads the runtime may create (0: 10000, the
+ *           seed's sched.maxmcount). Exceeding it is the fatal error
+ *           "thread exhaustion".
+ * debug: GODEBUG-style "name=value,..." (NULL: GORT_DEBUG from the
+ *           environment). Unknown names are ignored; malformed values make
+ *           gort_init fail with GORT_EINVAL. */
+typedef struct gort_config {
+    size_t size;
+    int maxprocs;
+    size_t stack_size;
+    int max_threads;
+    const char *debug;
+} gort_config;
+
+GORT_API void gort_config_init(gort_config *cfg);
+
+/* Initialises the runtime. cfg NULL: defaults and environment
+ * (GORT_MAXPROCS, GORT_STACKSIZE, GORT_DEBUG). GORT_EBUSY if already
+ * initialised. Creates no thread. */
+GORT_API int gort_init(const gort_config *cfg);
+
+/* Runs fn(arg) as the main goroutine with the calling thread as m0, and
+ * returns when fn returns (see the life cycle above). Must be called from a
+ * host thread after gort_init, once. */
+GORT_API int gort_main(gort_fn fn, void *arg);
+
+/* Background mode: goroutines run on runtime threads; returns at once. */
+GORT_API int gort_start(void);
+
+/* Stops the runtime and frees everything (see the life cycle above).
+ * From a host thread only: GORT_EBUSY from a goroutine. */
+GORT_API int gort_shutdown(void);
+
+/* Options for gort_go_ex. size: sizeof(gort_go_opts) as the caller knows it.
+ * stack_size: 0 for the runtime default, else as gort_config.stack_size.
+ * lock_os_thread: nonzero to start the goroutine locked to its thread, as if
+ * its first action were gort_lock_os_thread(). */
+typedef struct gort_go_opts {
+    size_t size;
+    size_t stack_size;
+    int lock_os_thread;
+} gort_go_opts;
+
+/* Starts a goroutine running fn. argsize > 0: argsize bytes at arg are
+ * copied onto the new goroutine's stack and fn gets a pointer to the copy
+ * (16-byte aligned; at most 1024 bytes). argsize == 0: fn gets arg itself.
+ * goid_out may be NULL. Callable from a goroutine, and from any host thread
+ * once gort_init has returned (the goroutine runs once the runtime runs). */
+GORT_API int gort_go(gort_fn fn, const void *arg, size_t argsize, int64_t *goid_out);
+GORT_API int gort_go_ex(gort_fn fn, const void *arg, size_t argsize,
+                        const gort_go_opts *opts, int64_t *goid_out);
+
+/* The current goroutine, or NULL outside one. A handle stays valid while its
+ * goroutine lives; after the goroutine exits the runtime reuses it. */
+GORT_API gort_g *gort_self(void);
+
+/* The goroutine id of g (g NULL: the current goroutine); -1 outside one. */
+GORT_API int64_t gort_goid(const gort_g *g);
+
+/* Yields the processor; the goroutine goes to the global run queue. */
+GORT_API int gort_gosched(void);
+
+/* Parks the current goroutine (the seed's park(unlockf, lock, reason)).
+ * The goroutine is marked waiting, then unlockf(g, lock) runs on the
+ * scheduler stack: if it returns 0 the park is cancelled and the goroutine
+ * resumes at once; otherwise it sleeps until gort_ready(g). unlockf may be
+ * NULL. unlockf must not block or switch goroutines. reason is shown in
+ * goroutine dumps (NULL: "park"); it must outlive the park. */
+typedef int (*gort_unlockf)(gort_g *g, void *lock);
+GORT_API int gort_park(gort_unlockf unlockf, void *lock, const char *reason);
+
+/* Makes a parked goroutine runnable. From any thread, goroutine or host.
+ * GORT_ESTATE if g is not parked (for example a second ready). */
+GORT_API int gort_ready(gort_g *g);
+
+/* Ends the current goroutine; does not return on success. */
+GORT_API int gort_goexit(void);
+
+/* Wires the current goroutine to its OS thread: until it exits or unlocks,
+ * it always runs on this thread and no other goroutine does. Calls nest with
+ * the seed's counting (each lock needs an unlock). */
+GORT_API int gort_lock_os_thread(void);
+/* GORT_ESTATE if the goroutine is not locked. */
+GORT_API int gort_unlock_os_thread(void);
+
+/* Number of Ps; GORT_ENOTINIT before init. */
+GORT_API int gort_maxprocs(void);
+
+/* Number of live goroutines (the seed's gcount); GORT_ENOTINIT before init. */
+GORT_API int gort_numgoroutine(void);
+
+/* A snapshot of scheduler counters. Fields may be mutually inconsistent by a
+ * few units while the runtime runs. size: sizeof(gort_stats) as the caller
+ * knows it; only that many bytes are written. */
+typedef struct gort_stats {
+    size_t size;
+    int64_t goroutines;       /* live goroutines */
+    int64_t threads;          /* Ms created and not exited */
+    int64_t idle_threads;     /* Ms sleeping for work (sched.nmidle) */
+    int64_t spinning_threads; /* Ms looking for work (sched.nmspinning) */
+    int64_t idle_procs;       /* sched.npidle */
+    int64_t maxprocs;
+    int64_t global_runq;      /* sched.runqsize */
+    uint64_t goroutines_created;
+    uint64_t context_switches; /* goroutines started or resumed */
+    uint64_t steals;           /* successful runqsteal calls */
+} gort_stats;
+GORT_API int gort_stats_get(gort_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GORT_GORT_H */

@@ -1,0 +1,367 @@
+// core/proc.cc - the scheduler loop: schedule, findrunnable, execute, park,
+// ready, gosched, goexit (seed: proc1.go).
+//
+// Spinning and wakeups (seed, DESIGN §3). An M is "spinning" while it holds a
+// P and looks for work it does not have. At most about half of the busy Ps
+// have a spinning M (findrunnable stops spinning when 2*nmspinning >=
+// gomaxprocs - npidle). A producer of work (ready, newproc1) wakes an idle P
+// only when there is one and no M is spinning (wakep); the spinning M that
+// finds work calls resetspinning, which wakes another if it was the last
+// spinner. So a burst of work starts Ms one by one, and an idle runtime has
+// every M asleep on its note: no polling, no CPU.
+//
+// The lost-wakeup race and its StoreLoad points. A spinning M that gives up
+// releases its P (pidleput: npidle++), drops nmspinning, then re-checks every
+// local run queue. A producer stores to a run queue, then reads npidle and
+// nmspinning. Each side stores one location then loads the other's: without
+// a StoreLoad barrier on both sides, both could miss each other and the work
+// would sit in a queue with every M asleep. The M side gets its barrier from
+// the seq_cst read-modify-writes on npidle/nmspinning (LOCK XADD, as the
+// seed's xadd); the producer side uses storeload_fence() after its runqput.
+// (The seed's atomicstore is an XCHG, a full barrier; C++ store-release is
+// not.)
+#include "core/proc.h"
+
+#include "core/atomics.h"
+#include "core/gstatus.h"
+#include "core/runq.h"
+#include "core/switch.h"
+#include "core/throw.h"
+
+namespace gort {
+
+SchedT sched;
+std::atomic<int32_t> gomaxprocs{0};
+P *allp[kMaxGomaxprocs + 1];
+std::atomic<M *> allm{nullptr};
+
+namespace {
+inline void restore_preempt(G *g) {
+    // seed: "restore the preemption request in case we've cleared it in
+    // newstack"
+    if (g->m->locks == 0 && g->preempt.load(std::memory_order_relaxed))
+        g->stackguard0.store(kStackPreempt, std::memory_order_relaxed);
+}
+}  // namespace
+
+// seed: fastrand1
+uint32_t fastrand1() {
+    M *mp = getg()->m;
+    uint32_t x = mp->fastrand;
+    x += x;
+    if (x & 0x80000000u) x ^= 0x88888eefu;
+    mp->fastrand = x;
+    return x;
+}
+
+// seed: ready. Mark gp ready to run. gp must be waiting: anything else is a
+// broken invariant here (gort_ready checks its caller's input first).
+void ready(G *gp) {
+    uint32_t status = readgstatus(gp);
+    G *g = getg();
+    g->m->locks++;  // disable preemption because it can be holding p in a local var
+    if ((status & ~uint32_t(Gscan)) != Gwaiting) {
+        dumpgstatus(gp);
+        gothrow("bad g->status in ready");
+    }
+    casgstatus(gp, Gwaiting, Grunnable);
+    g->m->locks--;
+    ready_runnable(gp);
+}
+
+// ready_runnable: put a g that was just made Grunnable on a run queue and
+// wake a P for it if needed. With a P: the local queue, as the seed's ready.
+// Without one (a host thread, or g0 of an M without P): the global queue and
+// startm, as the seed's injectglist, which also runs without a P.
+void ready_runnable(G *gp) {
+    G *g = getg();
+    if (g != nullptr && g->m->p != nullptr) {
+        g->m->locks++;
+        runqput(g->m->p, gp);
+        storeload_fence();  // StoreLoad: see the essay at the top
+        if (load_relaxed(sched.npidle) != 0 && load_relaxed(sched.nmspinning) == 0) wakep();
+        g->m->locks--;
+        restore_preempt(g);
+        return;
+    }
+    lock(&sched.lock);
+    globrunqput(gp);
+    bool started = sched.started;
+    unlock(&sched.lock);
+    // injectglist reads npidle after its unlock: a P released after our
+    // globrunqput saw the queue under sched.lock; one released before is
+    // counted in npidle here.
+    if (started && load_relaxed(sched.npidle) != 0) startm(nullptr, false);
+}
+
+// seed: execute. Schedules gp to run on the current M. Never returns.
+void execute(G *gp) {
+    G *g = getg();
+    M *mp = g->m;
+    casgstatus(gp, Grunnable, Grunning);
+    gp->waitsince = 0;
+    gp->preempt.store(false, std::memory_order_relaxed);
+    gp->stackguard0.store(gp->stack.lo + kStackGuard, std::memory_order_relaxed);
+    counter_inc(mp->p->schedtick);
+    counter_inc(mp->p->nswitch);
+    mp->curg = gp;
+    gp->m = mp;
+    gogo(gp);
+}
+
+// seed: findrunnable. Finds a runnable goroutine to execute: local queue,
+// global queue, stealing from other Ps; otherwise releases the P and sleeps.
+// (The seed's finalizer wakeup has no counterpart; the network poll comes
+// with the runtime issue.)
+G *findrunnable() {
+    G *g = getg();
+    M *mp = g->m;
+top:
+    if (load_acq(sched.gcwaiting) != 0) {
+        gcstopm();
+        goto top;
+    }
+    // local runq
+    if (G *gp = runqget(mp->p)) return gp;
+    // global runq
+    if (load_relaxed(sched.runqsize) != 0) {
+        lock(&sched.lock);
+        G *gp = globrunqget(mp->p, 0);
+        unlock(&sched.lock);
+        if (gp != nullptr) return gp;
+    }
+    {
+        // If the number of spinning Ms >= the number of busy Ps, block.
+        // This prevents excessive CPU consumption when gomaxprocs >> 1 but
+        // the program's parallelism is low.
+        uint32_t procs = uint32_t(load_relaxed(gomaxprocs));
+        if (!mp->spinning && 2 * load_relaxed(sched.nmspinning) >= procs - load_relaxed(sched.npidle)) goto stop;
+        if (!mp->spinning) {
+            mp->spinning = true;
+            xadd_full(sched.nmspinning, 1u);
+        }
+        // random steal from other Ps
+        for (uint32_t i = 0; i < 2 * procs; i++) {
+            if (load_acq(sched.gcwaiting) != 0) goto top;
+            P *pp = allp[fastrand1() % procs];
+            G *gp;
+            if (pp == mp->p) {
+                gp = runqget(pp);
+            } else {
+                gp = runqsteal(mp->p, pp);
+                if (gp != nullptr) counter_inc(mp->p->nsteal);
+            }
+            if (gp != nullptr) return gp;
+        }
+    }
+stop:
+    // return P and block
+    lock(&sched.lock);
+    if (load_relaxed(sched.gcwaiting) != 0) {
+        unlock(&sched.lock);
+        goto top;
+    }
+    if (load_relaxed(sched.runqsize) != 0) {
+        G *gp = globrunqget(mp->p, 0);
+        unlock(&sched.lock);
+        return gp;
+    }
+    {
+        P *pp = releasep();
+        pidleput(pp);  // full barrier (StoreLoad) before the re-check below
+    }
+    unlock(&sched.lock);
+    if (mp->spinning) {
+        mp->spinning = false;
+        xadd_full(sched.nmspinning, uint32_t(-1));  // full barrier (StoreLoad)
+    }
+    // check all runqueues once again
+    {
+        int32_t procs = load_relaxed(gomaxprocs);
+        for (int32_t i = 0; i < procs; i++) {
+            P *pp = allp[i];
+            if (pp != nullptr && !runqempty(pp)) {
+                lock(&sched.lock);
+                pp = pidleget();
+                unlock(&sched.lock);
+                if (pp != nullptr) {
+                    acquirep(pp);
+                    goto top;
+                }
+                break;
+            }
+        }
+    }
+    // (seed: the blocking network poll goes here; runtime issue.)
+    stopm();
+    goto top;
+}
+
+// seed: resetspinning
+void resetspinning() {
+    M *mp = getg()->m;
+    uint32_t nmspinning;
+    if (mp->spinning) {
+        mp->spinning = false;
+        nmspinning = xadd_full(sched.nmspinning, uint32_t(-1));
+        if (int32_t(nmspinning) < 0) gothrow("findrunnable: negative nmspinning");
+    } else {
+        nmspinning = load_relaxed(sched.nmspinning);
+    }
+    // M wakeup policy is deliberately somewhat conservative (see nmspinning
+    // handling), so see if we need to wake up another P here.
+    if (nmspinning == 0 && load_relaxed(sched.npidle) > 0) wakep();
+}
+
+// seed: injectglist. Injects the list of runnable Gs into the scheduler.
+// Can run without a P.
+void injectglist(G *glist) {
+    if (glist == nullptr) return;
+    lock(&sched.lock);
+    int n = 0;
+    for (; glist != nullptr; n++) {
+        G *gp = glist;
+        glist = gp->schedlink;
+        casgstatus(gp, Gwaiting, Grunnable);
+        globrunqput(gp);
+    }
+    unlock(&sched.lock);
+    for (; n != 0 && load_relaxed(sched.npidle) != 0; n--) startm(nullptr, false);
+}
+
+// seed: schedule. One round of scheduler: find a runnable goroutine and
+// execute it. Never returns.
+void schedule() {
+    G *g = getg();
+    M *mp = g->m;
+    if (mp->locks != 0) gothrow("schedule: holding locks");
+    if (mp->lockedg != nullptr) {
+        stoplockedm();
+        execute(mp->lockedg);  // Never returns.
+    }
+top:
+    if (load_acq(sched.gcwaiting) != 0) {
+        gcstopm();
+        goto top;
+    }
+    G *gp = nullptr;
+    // Check the global runnable queue once in a while to ensure fairness.
+    // Otherwise two goroutines can completely occupy the local runqueue by
+    // constantly respawning each other. (tick % 61 with two multiplications.)
+    uint64_t tick = load_relaxed(mp->p->schedtick);
+    if (tick - ((tick * 0x4325c53full) >> 36) * 61 == 0 && load_relaxed(sched.runqsize) > 0) {
+        lock(&sched.lock);
+        gp = globrunqget(mp->p, 1);
+        unlock(&sched.lock);
+        if (gp != nullptr) resetspinning();
+    }
+    if (gp == nullptr) {
+        gp = runqget(mp->p);
+        if (gp != nullptr && mp->spinning) gothrow("schedule: spinning with local work");
+    }
+    if (gp == nullptr) {
+        gp = findrunnable();  // blocks until work is available
+        resetspinning();
+    }
+    if (gp->lockedm != nullptr) {
+        // Hands off own p to the locked m, then blocks waiting for a new p.
+        startlockedm(gp);
+        goto top;
+    }
+    execute(gp);
+}
+
+// seed: dropg. Removes the association between m and its current goroutine.
+void dropg() {
+    M *mp = getg()->m;
+    if (mp->lockedg == nullptr) {
+        mp->curg->m = nullptr;
+        mp->curg = nullptr;
+    }
+}
+
+// seed: park. Puts the current goroutine into a waiting state and calls
+// unlockf on g0; if unlockf returns 0 the goroutine is resumed.
+void park(unlockf_t unlockf, void *lk, const char *reason) {
+    G *g = getg();
+    g->m->waitlock = lk;
+    g->m->waitunlockf = unlockf;
+    g->waitreason = reason;
+    mcall(park_m);
+}
+
+namespace {
+int parkunlock_c(G *, void *lk) {
+    unlock(static_cast<mutex *>(lk));
+    return 1;
+}
+}  // namespace
+
+// seed: parkunlock
+void parkunlock(mutex *l, const char *reason) { park(parkunlock_c, l, reason); }
+
+// seed: park_m. park continuation on g0.
+void park_m(G *gp) {
+    M *mp = getg()->m;
+    casgstatus(gp, Grunning, Gwaiting);
+    dropg();
+    if (mp->waitunlockf != nullptr) {
+        unlockf_t fn = mp->waitunlockf;
+        int ok = fn(gp, mp->waitlock);
+        mp->waitunlockf = nullptr;
+        mp->waitlock = nullptr;
+        if (!ok) {
+            casgstatus(gp, Gwaiting, Grunnable);
+            execute(gp);  // Schedule it back, never returns.
+        }
+    }
+    schedule();
+}
+
+// seed: Gosched
+void gosched() { mcall(gosched_m); }
+
+// seed: gosched_m. Gosched continuation on g0: the goroutine goes to the
+// global queue, behind everything already runnable.
+void gosched_m(G *gp) {
+    uint32_t status = readgstatus(gp);
+    if ((status & ~uint32_t(Gscan)) != Grunning) {
+        dumpgstatus(gp);
+        gothrow("bad g status");
+    }
+    casgstatus(gp, Grunning, Grunnable);
+    dropg();
+    lock(&sched.lock);
+    globrunqput(gp);
+    unlock(&sched.lock);
+    schedule();
+}
+
+// seed: goexit1. Finishes execution of the current goroutine.
+void goexit1() {
+    mcall(goexit0, /*dying=*/true);
+    gothrow("goexit1: dead goroutine resumed");
+}
+
+// seed: goexit0. goexit continuation on g0.
+void goexit0(G *gp) {
+    M *mp = getg()->m;
+    casgstatus(gp, Grunning, Gdead);
+    gp->m = nullptr;
+    gp->lockedm = nullptr;
+    mp->lockedg = nullptr;
+    gp->waitreason = nullptr;
+    gp->param = nullptr;
+    dropg();
+    if ((mp->locked & ~uint32_t(LockExternal)) != 0) {
+        printstr("invalid m->locked = ");
+        printuint(mp->locked);
+        printstr("\n");
+        gothrow("internal lockOSThread error");
+    }
+    mp->locked = 0;
+    gfput(mp->p, gp);
+    schedule();
+}
+
+}  // namespace gort

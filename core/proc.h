@@ -1,0 +1,87 @@
+// core/proc.h - the scheduler's internal interface (seed: proc1.go).
+//
+// Markers, the equivalent of the seed's pragmas:
+//   G0ONLY     runs on an M's g0 (scheduling) stack, reached through mcall;
+//              never returns to the goroutine that called mcall.
+//   NOSWITCH   must not switch goroutines or park (holds a P in a local, or
+//              runs inside unlockf).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/runtime2.h"
+
+#define G0ONLY
+#define NOSWITCH
+
+namespace gort {
+
+// ---- scheduling (core/proc.cc) ----
+[[noreturn]] G0ONLY void schedule();                      // seed: schedule
+[[noreturn]] G0ONLY void execute(G *gp);                  // seed: execute
+G0ONLY G *findrunnable();                                 // seed: findrunnable
+void resetspinning();                                     // seed: resetspinning
+void injectglist(G *glist);                               // seed: injectglist
+void ready(G *gp);                                        // seed: ready (throws on bad status)
+void ready_runnable(G *gp);                               // ready()'s second half: gp already Grunnable
+void park(unlockf_t unlockf, void *lock, const char *reason);  // seed: park
+void parkunlock(mutex *l, const char *reason);            // seed: parkunlock
+G0ONLY void park_m(G *gp);                                // seed: park_m
+void gosched();                                           // seed: Gosched
+G0ONLY void gosched_m(G *gp);                             // seed: gosched_m
+[[noreturn]] void goexit1();                              // seed: goexit1
+G0ONLY void goexit0(G *gp);                               // seed: goexit0
+void dropg();                                             // seed: dropg
+uint32_t fastrand1();                                     // seed: fastrand1
+
+// ---- M life cycle (core/mlife.cc) ----
+M *allocm(P *pp);                                         // seed: allocm
+void newm(void (*fn)(), P *pp);                           // seed: _newm
+void mstart(M *mp);                                       // seed: mstart
+void stopm();                                             // seed: stopm
+void startm(P *pp, bool spinning);                        // seed: startm
+void handoffp(P *pp);                                     // seed: handoffp
+void wakep();                                             // seed: wakep
+void mspinning();                                         // seed: mspinning
+void stoplockedm();                                       // seed: stoplockedm
+void startlockedm(G *gp);                                 // seed: startlockedm
+void gcstopm();                                           // seed: gcstopm
+// mpark: sleep on m->park; on wakeup, leave the thread if the runtime is
+// exiting (or, for m0, if gort_main is returning). Every M sleeps here.
+void mpark(M *mp);
+[[noreturn]] void mexit(M *mp);
+void checkmcount();                                       // seed: checkmcount
+
+// ---- goroutine creation (core/newproc.cc) ----
+// seed: newproc1. Copies argsize bytes of arg onto the new stack. From a
+// goroutine or g0 with a P, or from a host thread (no M: the g goes to the
+// global queue). stacksize 0: the default.
+G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_t stacksize,
+            bool lock_os_thread);
+G *malg(std::size_t stacksize);                           // seed: malg
+void gfput(P *pp, G *gp);                                 // seed: gfput
+G *gfget(P *pp);                                          // seed: gfget
+void gfpurge(P *pp);                                      // seed: gfpurge
+int32_t gcount();                                         // seed: gcount
+extern std::size_t default_stack_size;
+
+// ---- lockOSThread (core/lockosthread.cc) ----
+void LockOSThread();                                      // seed: LockOSThread
+void UnlockOSThread();                                    // seed: UnlockOSThread
+void lockOSThread();                                      // seed: lockOSThread (internal)
+void unlockOSThread();                                    // seed: unlockOSThread (internal)
+
+// ---- Ps (core/procresize.cc) ----
+void procresize(int32_t nprocs);                          // seed: procresize
+void acquirep(P *pp);                                     // seed: acquirep
+P *releasep();                                            // seed: releasep
+
+// ---- stop the world (core/stoptheworld.cc) ----
+void stoptheworld();                                      // seed: stoptheworld
+
+// ---- runtime-wide allocation of G/M/P and wait nodes (core/rtalloc.cc) ----
+void *rtalloc(std::size_t size);  // zeroed, 64-byte aligned; fatal on failure
+void rtfree(void *p);
+
+}  // namespace gort

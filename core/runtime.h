@@ -1,0 +1,38 @@
+// core/runtime.h - the runtime's life cycle (init, gort_main, background
+// start, shutdown) and configuration, for capi/.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace gort {
+
+// Life-cycle states. Transitions: Uninit -> Init (rt_init) -> Running
+// (rt_main or rt_start) -> Stopped (gort_main returned) -> Uninit
+// (rt_shutdown); Init or Running -> Uninit (rt_shutdown).
+enum class RtState : int { Uninit = 0, Initializing, Init, Running, Stopped, ShuttingDown };
+
+RtState rtstate();
+
+struct DebugVars {
+    int64_t schedtrace = 0;   // reserved for the runtime issue
+    int64_t scheddetail = 0;
+};
+extern DebugVars debug;
+
+struct RtConfig {
+    int maxprocs;            // 0: default
+    std::size_t stack_size;  // 0: default; else already validated and rounded
+    int max_threads;         // 0: default
+    const char *debug;       // nullptr: GORT_DEBUG
+};
+
+// Each returns a GORT_* code.
+int rt_init(const RtConfig &cfg);
+int rt_main(void (*fn)(void *), void *arg);
+int rt_start();
+int rt_shutdown();
+// parse_debug: validates a GORT_DEBUG string; fills dv if non-null.
+bool parse_debug(const char *s, DebugVars *dv);
+
+}  // namespace gort

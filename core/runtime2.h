@@ -1,0 +1,221 @@
+// core/runtime2.h - G, M, P and sched: the scheduler's data (seed:
+// runtime2.go as used by proc1.go).
+//
+// Who protects what is written beside each field. "owner" means the M that
+// currently holds the P (for P fields) or runs the G (for G fields); such
+// fields are read by other threads only for statistics and dumps, through
+// relaxed atomics.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "core/lock_futex.h"
+
+namespace gort {
+
+struct G;
+struct M;
+struct P;
+
+// ---- goroutine status (seed: _Gidle ... _Gscanenqueue) ----
+// The values are pinned: debuggers and the Python binding read them.
+enum : uint32_t {
+    // Gidle: just allocated, not yet initialised. Not on allgs' live set.
+    Gidle = 0,
+    // Grunnable: on a run queue (local, global, or a handoff list); owns its
+    // stack but runs no code; no M.
+    Grunnable = 1,
+    // Grunning: executing on an M that holds a P; owns its stack; not on a
+    // run queue.
+    Grunning = 2,
+    // Gsyscall: executing host code outside the scheduler (runtime issue);
+    // owns its stack; has an M but not necessarily a P.
+    Gsyscall = 3,
+    // Gwaiting: parked; not on a run queue; its stack may be scanned (or
+    // copied, for managed stacks) by others. gort_ready makes it Grunnable.
+    Gwaiting = 4,
+    // Gmoribund_unused = 5 in the seed: unused, value kept free.
+    // Gdead: exited or never started; on a gfree list or being set up.
+    Gdead = 6,
+    // Genqueue = 7 in the seed: unused there too.
+    // Gcopystack: its managed stack is being moved; not on a run queue.
+    Gcopystack = 8,
+    // The scan bit: whoever set it owns the g's stack until they clear it.
+    Gscan = 0x1000,
+    Gscanrunnable = Gscan + Grunnable,
+    Gscanrunning = Gscan + Grunning,
+    Gscansyscall = Gscan + Gsyscall,
+    Gscanwaiting = Gscan + Gwaiting,
+    // Gscanenqueue: a running g asked to be put back on a run queue once its
+    // own scan is done (seed: restartg).
+    Gscanenqueue = Gscan + 7,
+};
+
+// ---- P status (seed: _Pidle ...) ----
+enum : uint32_t {
+    Pidle = 0,
+    Prunning = 1,
+    Psyscall = 2,
+    Pgcstop = 3,
+    Pdead = 4,
+};
+
+// m->locked bits (seed: _LockExternal, _LockInternal).
+enum : uint32_t { LockExternal = 1, LockInternal = 2 };
+
+inline constexpr int kMaxGomaxprocs = 256;   // seed: _MaxGomaxprocs
+inline constexpr int kRunqSize = 256;        // seed: len(p.runq)
+inline constexpr int kGoidCacheBatch = 16;   // seed: _GoidCacheBatch
+inline constexpr size_t kMaxArgSize = 1024;  // gort_go argument bytes
+// seed: stackPreempt. Stored in stackguard0 to ask a goroutine to yield at its
+// next safe point (the runtime issue wires the safe points).
+inline constexpr uintptr_t kStackPreempt = uintptr_t(-1314);
+// seed: _StackGuard. stackguard0 = stack.lo + kStackGuard when not preempting.
+inline constexpr uintptr_t kStackGuard = 640;
+inline constexpr uint64_t kGMagic = 0x676f72745f675f31ull;  // "gort_g_1": gort_ready sanity check
+
+struct Stack {
+    uintptr_t lo = 0, hi = 0;  // [lo, hi)
+};
+
+using unlockf_t = int (*)(G *gp, void *lock);
+
+// G is a goroutine (seed: type g).
+struct alignas(64) G {
+    uint64_t magic = kGMagic;
+    // Saved context (seed: g.sched): the sp of the suspended saved frame
+    // (arch/context.h). Written by the owner when it switches out, read by
+    // the M that resumes it; the run queue handoff orders the two.
+    void *sched_sp = nullptr;
+    Stack stack;                     // written by malg/gfget/gfput while Gdead
+    std::atomic<uintptr_t> stackguard0{0};  // stack.lo + guard, or kStackPreempt
+    std::atomic<uint32_t> atomicstatus{Gidle};  // only through gstatus.h
+    int64_t goid = 0;               // set while Gdead, read anywhere after
+    M *m = nullptr;                 // owner M while running (seed: g.m)
+    M *lockedm = nullptr;           // owner; read by schedule on other Ms after a run-queue handoff
+    G *schedlink = nullptr;         // protected by whichever queue holds the g
+    std::atomic<bool> preempt{false};       // seed: g.preempt
+    std::atomic<bool> preemptscan{false};   // seed: g.preemptscan (GC hooks issue)
+    std::atomic<bool> gcworkdone{false};    // seed: g.gcworkdone (GC hooks issue)
+    bool issystem = false;          // not counted by checkdead/numgoroutine
+    bool lock_on_start = false;     // gort_go_opts.lock_os_thread
+    const char *waitreason = nullptr;  // owner while parking; dumps read it racily
+    void *param = nullptr;          // seed: g.param
+    int64_t waitsince = 0;          // seed: g.waitsince
+    // Entry point (seed: the funcval gostartcallfn installs).
+    void (*startfn)(void *) = nullptr;
+    void *startarg = nullptr;
+    // Sanitizer/tool state for this g's stack (core/switch.h).
+    void *tsan_fiber = nullptr;
+    void *asan_fake_stack = nullptr;
+    unsigned valgrind_stack_id = 0;
+    uint32_t stack_order_size = 0;  // size class of stack (stack_alloc), 0 if not from the pool
+};
+
+// M is an OS thread (seed: type m).
+struct alignas(64) M {
+    G *g0 = nullptr;                // scheduling stack
+    G *curg = nullptr;              // current running goroutine (owner)
+    P *p = nullptr;                 // attached P (owner)
+    P *nextp = nullptr;             // handed over by the waker before notewakeup(park)
+    int64_t id = 0;
+    int32_t locks = 0;              // runtime locks held, preemption disabled (owner)
+    bool spinning = false;          // looking for work (owner; set by startm before wakeup)
+    bool lockedsleep = false;       // asleep in stoplockedm (sched.lock)
+    note park;                      // sleeps here when idle
+    G *lockedg = nullptr;           // seed: m.lockedg (owner)
+    uint32_t locked = 0;            // seed: m.locked, LockExternal | n*LockInternal
+    uint32_t fastrand = 0;
+    void (*mstartfn)() = nullptr;   // run first by mstart1 (seed: m.mstartfn)
+    unlockf_t waitunlockf = nullptr;  // park -> park_m
+    void (*mcallfn)(G *) = nullptr;   // mcall -> its trampoline on g0
+    void *waitlock = nullptr;
+    M *alllink = nullptr;           // on allm (sched.lock to add; never removed until shutdown)
+    M *schedlink = nullptr;         // on sched.midle (sched.lock)
+    // Thread and stack of g0 (core/mstart).
+    uintptr_t g0_top = 0;           // where mcall starts g0's frames
+    void *exit_sp = nullptr;        // saved context that returns from mstart
+    unsigned long thread = 0;       // pthread_t, 0 for m0 (the host thread)
+    bool has_thread = false;        // created by newosproc: joined at shutdown
+    bool is_m0 = false;
+};
+
+// P is a processor (seed: type p).
+struct alignas(64) P {
+    int32_t id = 0;
+    std::atomic<uint32_t> status{Pidle};  // seed: p.status (Psyscall CAS by sysmon, runtime issue)
+    P *link = nullptr;                    // on sched.pidle (sched.lock)
+    std::atomic<uint32_t> schedtick{0};   // owner; incremented on every execute
+    std::atomic<uint32_t> syscalltick{0}; // owner
+    M *m = nullptr;                       // back-link to associated M (nil if idle)
+    // Local run queue, accessed without lock (seed: runqhead/runqtail/runq).
+    // runqhead: consumers CAS it (cas_rel), producers load_acq it.
+    // runqtail: only the owner stores it (store_rel), thieves load_acq it.
+    // The slots are atomics read relaxed: the seed reads them before the CAS
+    // that commits the consume, which is a data race in C++'s model.
+    alignas(64) std::atomic<uint32_t> runqhead{0};
+    alignas(64) std::atomic<uint32_t> runqtail{0};
+    std::atomic<G *> runq[kRunqSize];
+    // Free Gs with a standard stack (seed: p.gfree/gfreecnt); owner only,
+    // gfreecnt also read by gcount.
+    G *gfree = nullptr;
+    std::atomic<int32_t> gfreecnt{0};
+    // goid cache (seed: p.goidcache/goidcacheend); owner only.
+    uint64_t goidcache = 0, goidcacheend = 0;
+    // Statistics (owner writes, anyone reads).
+    std::atomic<uint64_t> ncreated{0}, nswitch{0}, nsteal{0};
+};
+
+// sched (seed: schedt).
+struct SchedT {
+    mutex lock;
+    std::atomic<uint64_t> goidgen{0};
+    M *midle = nullptr;             // idle Ms waiting for work (lock)
+    std::atomic<int32_t> nmidle{0};        // lock to write
+    int32_t nmidlelocked = 0;       // locked Ms waiting for work (lock)
+    int32_t mcount = 0;             // Ms created (lock)
+    int32_t maxmcount = 10000;      // lock
+    P *pidle = nullptr;             // idle Ps (lock)
+    std::atomic<uint32_t> npidle{0};       // lock to write; seq_cst RMW (see findrunnable)
+    std::atomic<uint32_t> nmspinning{0};
+    // Global run queue (lock). runqsize is read without lock as a hint.
+    G *runqhead = nullptr, *runqtail = nullptr;
+    std::atomic<int32_t> runqsize{0};
+    // Global cache of dead Gs (gflock).
+    mutex gflock;
+    G *gfree = nullptr;
+    std::atomic<int32_t> ngfree{0};
+    // Stop the world (lock, gcwaiting read without).
+    std::atomic<uint32_t> gcwaiting{0};
+    int32_t stopwait = 0;
+    note stopnote;
+    // Life cycle (core/runtime.cc): written under lock.
+    bool started = false;           // Ms may be created
+    std::atomic<bool> exiting{false};      // every runtime M leaves its thread
+    bool m0_resume = false;         // m0 returns to the host (gort_main done)
+    M *m0 = nullptr;
+};
+
+extern SchedT sched;
+extern std::atomic<int32_t> gomaxprocs;
+extern P *allp[kMaxGomaxprocs + 1];   // allp[i] written only with the world stopped (or at init)
+extern std::atomic<M *> allm;
+
+// allgs (seed: allgs/allglen under allglock).
+extern mutex allglock;
+void allgadd(G *gp);
+std::size_t allglen();
+G *allg_at(std::size_t i);  // any thread; nullptr past the end
+void allgs_free(void (*freeg)(G *));  // shutdown only
+
+// Current goroutine of this thread (TLS across migration, DESIGN §3): a
+// goroutine can resume on another thread after any switch, and the compiler
+// may cache a thread_local's address in a register across a call, so the
+// runtime reads it only through this non-inlined accessor, which also acts
+// as a compiler barrier. NULL on host threads.
+[[gnu::noinline]] G *getg();
+[[gnu::noinline]] void setg(G *gp);
+
+}  // namespace gort
