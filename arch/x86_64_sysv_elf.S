@@ -61,17 +61,38 @@ gort_ctx_switch:
         /* fall through: restore the frame at %rsp and return into it */
 gort_ctx_restore:
         .cfi_startproc
+        /* Unwind info for a frame being restored: the CFA is the resumed
+         * context's sp after the ret, and every pop moves it. */
         .cfi_def_cfa rsp, 0x40
         .cfi_offset rip, -8
+        .cfi_offset rbp, -0x10
+        .cfi_offset rbx, -0x18
+        .cfi_offset r12, -0x20
+        .cfi_offset r13, -0x28
+        .cfi_offset r14, -0x30
+        .cfi_offset r15, -0x38
         fldcw   (%rsp)
         ldmxcsr 4(%rsp)
         addq    $8, %rsp
+        .cfi_adjust_cfa_offset -8
         popq    %r15
+        .cfi_adjust_cfa_offset -8
+        .cfi_same_value r15
         popq    %r14
+        .cfi_adjust_cfa_offset -8
+        .cfi_same_value r14
         popq    %r13
+        .cfi_adjust_cfa_offset -8
+        .cfi_same_value r13
         popq    %r12
+        .cfi_adjust_cfa_offset -8
+        .cfi_same_value r12
         popq    %rbx
+        .cfi_adjust_cfa_offset -8
+        .cfi_same_value rbx
         popq    %rbp
+        .cfi_adjust_cfa_offset -8
+        .cfi_same_value rbp
         ret                             /* to the resumed context's pc */
         .cfi_endproc
         .size   gort_ctx_switch, .-gort_ctx_switch
@@ -84,6 +105,8 @@ gort_ctx_restore:
 gort_ctx_jump:
         .cfi_startproc
         movq    %rdi, %rsp              /* abandon the current stack */
+        .cfi_def_cfa rsp, 0x40          /* from here we are the resumed frame */
+        .cfi_offset rip, -8
         jmp     gort_ctx_restore
         .cfi_endproc
         .size   gort_ctx_jump, .-gort_ctx_jump

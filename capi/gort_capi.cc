@@ -30,7 +30,7 @@ G *curg() {
 
 bool running() {
     RtState s = rtstate();
-    return s == RtState::Init || s == RtState::Running;
+    return s == RtState::Init || s == RtState::Running || s == RtState::RunningMain;
 }
 
 int not_running_code() {
@@ -176,7 +176,9 @@ GORT_API int gort_ready(gort_g *g) {
 
 GORT_API int gort_goexit(void) {
     if (!running()) return not_running_code();
-    if (curg() == nullptr) return GORT_ENOTG;
+    G *gp = curg();
+    if (gp == nullptr) return GORT_ENOTG;
+    if (is_main_goroutine(gp)) return GORT_ESTATE;  // it ends gort_main by returning
     goexit1();
 }
 

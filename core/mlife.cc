@@ -16,6 +16,8 @@
 // returns from mstart on the thread's own stack.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "arch/context.h"
 #include "core/atomics.h"
@@ -63,10 +65,20 @@ void *thread_start(void *arg) {
 // seed: newosproc. Runtime threads start with every asynchronous signal
 // blocked: an embedded runtime is a guest, and the host's signals must be
 // delivered to the host's threads, not to ours.
+//
+// The thread's stack is mapped here, not by glibc, so that shutdown can
+// unmap it: glibc keeps the stacks of joined threads in a cache, which would
+// leave mappings behind after gort_shutdown. Its lowest page is a guard.
 void newosproc(M *mp) {
+    std::size_t pg = std::size_t(sysconf(_SC_PAGESIZE));
+    void *stk = mmap(nullptr, kThreadStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stk == MAP_FAILED) gothrow("newosproc: cannot allocate thread stack");
+    mprotect(stk, pg, PROT_NONE);
+    mp->g0->stack.lo = reinterpret_cast<uintptr_t>(stk) + pg;
+    mp->g0->stack.hi = reinterpret_cast<uintptr_t>(stk) + kThreadStackSize;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, kThreadStackSize);
+    pthread_attr_setstack(&attr, stk, kThreadStackSize);
     sigset_t all, old;
     sigfillset(&all);
     for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS}) sigdelset(&all, s);
@@ -135,20 +147,23 @@ void newm(void (*fn)(), P *pp) {
 // when the M leaves (mexit).
 void mstart(M *mp) {
     G *g0 = mp->g0;
-    pthread_attr_t attr;
-    void *addr = nullptr;
-    std::size_t size = 0;
-    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-        pthread_attr_getstack(&attr, &addr, &size);
-        pthread_attr_destroy(&attr);
-    }
     uintptr_t sp = reinterpret_cast<uintptr_t>(gort_ctx_current_sp());
-    if (addr == nullptr) {
-        addr = reinterpret_cast<void *>(sp - kM0StackGuess);
-        size = kM0StackGuess + 1024;
+    if (g0->stack.lo == 0) {
+        // m0: the host's thread and stack.
+        pthread_attr_t attr;
+        void *addr = nullptr;
+        std::size_t size = 0;
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            pthread_attr_getstack(&attr, &addr, &size);
+            pthread_attr_destroy(&attr);
+        }
+        if (addr == nullptr) {
+            addr = reinterpret_cast<void *>(sp - kM0StackGuess);
+            size = kM0StackGuess + 1024;
+        }
+        g0->stack.lo = reinterpret_cast<uintptr_t>(addr);
+        g0->stack.hi = g0->stack.lo + size;
     }
-    g0->stack.lo = reinterpret_cast<uintptr_t>(addr);
-    g0->stack.hi = g0->stack.lo + size;
     g0->stackguard0.store(g0->stack.lo + kStackGuard, std::memory_order_relaxed);
     gtools_g0(g0);
     setg(g0);

@@ -83,5 +83,6 @@ void stoptheworld();                                      // seed: stoptheworld
 // ---- runtime-wide allocation of G/M/P and wait nodes (core/rtalloc.cc) ----
 void *rtalloc(std::size_t size);  // zeroed, 64-byte aligned; fatal on failure
 void rtfree(void *p);
+void rtalloc_release();  // shutdown: return cached memory to the OS
 
 }  // namespace gort

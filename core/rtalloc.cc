@@ -44,4 +44,10 @@ void rtfree(void *p) {
 #endif
 }
 
+void rtalloc_release() {
+#if !GORT_SAN_MALLOC
+    mi_collect(true);
+#endif
+}
+
 }  // namespace gort

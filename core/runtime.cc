@@ -18,6 +18,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -43,7 +44,7 @@ namespace {
 
 std::atomic<int> state{int(RtState::Uninit)};
 void (*mainfn)(void *) = nullptr;
-std::atomic<bool> main_mode{false};  // gort_main (not gort_start) is running
+G *main_g = nullptr;  // gort_main's main goroutine (written before it runs)
 void *mainarg = nullptr;
 
 bool cas_state(RtState from, RtState to) {
@@ -149,13 +150,14 @@ void release_all() {
         }
     }
     stack_release_all();
+    rtalloc_release();
     store_relaxed(gomaxprocs, 0);
     sched.~SchedT();
     new (&sched) SchedT();
     store_relaxed(foreign_created, uint64_t(0));
     mainfn = nullptr;
     mainarg = nullptr;
-    main_mode = false;
+    main_g = nullptr;
 }
 
 // Makes every runtime M leave its thread and joins them. World stopped.
@@ -174,11 +176,17 @@ void exit_all_ms() {
         if (mp->has_thread) {
             pthread_join(static_cast<pthread_t>(mp->thread), nullptr);
             mp->has_thread = false;
+            // The thread's stack (newosproc): one guard page below g0's.
+            std::size_t pg = std::size_t(sysconf(_SC_PAGESIZE));
+            uintptr_t base = mp->g0->stack.lo - pg;
+            munmap(reinterpret_cast<void *>(base), mp->g0->stack.hi - base);
         }
     }
 }
 
 }  // namespace
+
+bool is_main_goroutine(const void *gp) { return gp != nullptr && gp == main_g; }
 
 RtState rtstate() { return RtState(state.load(std::memory_order_acquire)); }
 
@@ -204,11 +212,14 @@ bool parse_debug(const char *s, DebugVars *dv) {
 // seed: schedinit (the parts gort has).
 int rt_init(const RtConfig &cfg) {
     if (!cas_state(RtState::Uninit, RtState::Initializing)) return GORT_EBUSY;
-    const char *dbg = cfg.debug != nullptr ? cfg.debug : std::getenv("GORT_DEBUG");
     DebugVars dv;
-    if (!parse_debug(dbg, &dv)) {
-        state.store(int(RtState::Uninit), std::memory_order_release);
-        return GORT_EINVAL;
+    if (cfg.debug != nullptr) {
+        if (!parse_debug(cfg.debug, &dv)) {
+            state.store(int(RtState::Uninit), std::memory_order_release);
+            return GORT_EINVAL;
+        }
+    } else if (!parse_debug(std::getenv("GORT_DEBUG"), &dv)) {
+        dv = DebugVars{};  // a malformed GORT_DEBUG is ignored, like GODEBUG
     }
     int procs = cfg.maxprocs;
     if (procs == 0) {
@@ -224,7 +235,8 @@ int rt_init(const RtConfig &cfg) {
     if (stk == 0) {
         int64_t n = 0;
         const char *e = std::getenv("GORT_STACKSIZE");
-        if (e != nullptr && parse_int(e, std::strlen(e), &n) && stack_roundsize(std::size_t(n)) != 0)
+        if (e != nullptr && parse_int(e, std::strlen(e), &n) && n >= int64_t(kMinStackSize) &&
+            stack_roundsize(std::size_t(n)) != 0)
             stk = stack_roundsize(std::size_t(n));
         else
             stk = kDefaultStackSize;
@@ -240,10 +252,9 @@ int rt_init(const RtConfig &cfg) {
 }
 
 int rt_main(void (*fn)(void *), void *arg) {
-    if (!cas_state(RtState::Init, RtState::Running)) return GORT_ESTATE;
+    if (!cas_state(RtState::Init, RtState::RunningMain)) return GORT_ESTATE;
     mainfn = fn;
     mainarg = arg;
-    main_mode = true;
     main_goroutine_fn = runtime_main;
     M *m0 = allocm(nullptr);
     m0->is_m0 = true;
@@ -254,7 +265,7 @@ int rt_main(void (*fn)(void *), void *arg) {
     P *pp = pidleget();
     unlock(&sched.lock);
     acquirep(pp);
-    newproc1(runtime_main, nullptr, 0, 0, false);
+    main_g = newproc1(runtime_main, nullptr, 0, 0, false);
     // Goroutines queued from host threads before gort_main need Ms too.
     if (load_relaxed(sched.runqsize) != 0) wakep();
     mstart(m0);  // returns once the main goroutine has returned
@@ -277,7 +288,7 @@ int rt_start() {
 
 int rt_shutdown() {
     RtState s = rtstate();
-    if (s == RtState::Running && main_mode) {
+    if (s == RtState::RunningMain) {
         return GORT_EBUSY;  // gort_main owns the runtime until it returns
     } else if (s == RtState::Running) {
         if (!cas_state(RtState::Running, RtState::ShuttingDown)) return GORT_ESTATE;

@@ -10,7 +10,8 @@ namespace gort {
 // Life-cycle states. Transitions: Uninit -> Init (rt_init) -> Running
 // (rt_main or rt_start) -> Stopped (gort_main returned) -> Uninit
 // (rt_shutdown); Init or Running -> Uninit (rt_shutdown).
-enum class RtState : int { Uninit = 0, Initializing, Init, Running, Stopped, ShuttingDown };
+// RunningMain is Running under gort_main: shutdown must wait for it to return.
+enum class RtState : int { Uninit = 0, Initializing, Init, Running, RunningMain, Stopped, ShuttingDown };
 
 RtState rtstate();
 
@@ -31,6 +32,8 @@ struct RtConfig {
 int rt_init(const RtConfig &cfg);
 int rt_main(void (*fn)(void *), void *arg);
 int rt_start();
+// is_main_goroutine: gp is gort_main's main goroutine.
+bool is_main_goroutine(const void *gp);
 int rt_shutdown();
 // parse_debug: validates a GORT_DEBUG string; fills dv if non-null.
 bool parse_debug(const char *s, DebugVars *dv);

@@ -28,6 +28,8 @@
  *                         created and releases every goroutine, stack and
  *                         mapping. Goroutines not yet finished are discarded.
  *                         gort_init may then be called again.
+ *                         No other call into the runtime may run
+ *                         concurrently with gort_shutdown or after it starts.
  *
  * Thread-local storage: a goroutine may resume on a different OS thread after
  * any call that can switch goroutines (gort_gosched, gort_park, and anything
@@ -87,8 +89,11 @@ typedef struct gort_g gort_g; /* opaque goroutine handle */
  *           seed's sched.maxmcount). Exceeding it is the fatal error
  *           "thread exhaustion".
  * debug: GODEBUG-style "name=value,..." (NULL: GORT_DEBUG from the
- *           environment). Unknown names are ignored; malformed values make
- *           gort_init fail with GORT_EINVAL. */
+ *           environment). Unknown names are ignored; a malformed string here
+ *           makes gort_init fail with GORT_EINVAL.
+ * Environment variables (GORT_MAXPROCS, GORT_STACKSIZE, GORT_DEBUG) apply
+ * only where the config leaves a field 0/NULL; a malformed or out-of-range
+ * environment value is ignored, as Go ignores a bad GOMAXPROCS. */
 typedef struct gort_config {
     size_t size;
     int maxprocs;
@@ -158,12 +163,15 @@ GORT_API int gort_park(gort_unlockf unlockf, void *lock, const char *reason);
  * GORT_ESTATE if g is not parked (for example a second ready). */
 GORT_API int gort_ready(gort_g *g);
 
-/* Ends the current goroutine; does not return on success. */
+/* Ends the current goroutine; does not return on success. The main
+ * goroutine of gort_main ends by returning from its function instead:
+ * GORT_ESTATE there. */
 GORT_API int gort_goexit(void);
 
 /* Wires the current goroutine to its OS thread: until it exits or unlocks,
- * it always runs on this thread and no other goroutine does. Calls nest with
- * the seed's counting (each lock needs an unlock). */
+ * it always runs on this thread and no other goroutine does. As in Go 1.4
+ * (the seed's LockOSThread), the lock is a flag, not a count: a second lock
+ * is a no-op and one unlock undoes any number of locks. */
 GORT_API int gort_lock_os_thread(void);
 /* GORT_ESTATE if the goroutine is not locked. */
 GORT_API int gort_unlock_os_thread(void);

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs everything gort needs on a fresh Debian 12 machine (as root, or
+# with sudo). Safe to run again: apt-get skips what is installed.
+set -euo pipefail
+pkgs=(cmake make g++ clang pkg-config libmimalloc-dev libunwind-dev libgtest-dev
+      valgrind libclang-rt-14-dev python3)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

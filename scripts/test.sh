@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds gort with its tests, and runs every test.
+#   ./scripts/test.sh                       Release build in build/
+#   GORT_SANITIZE=thread ./scripts/test.sh  sanitizer build in build-thread/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/deps.sh
+san="${GORT_SANITIZE:-}"
+dir="build${san:+-$san}"
+type="Release"
+[ -n "$san" ] && type="RelWithDebInfo"
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DGORT_SANITIZE="$san" -DGORT_BUILD_TESTS=ON >/dev/null
+cmake --build "$dir" -j "$(nproc)"
+jobs=1  # the scheduler tests measure parallelism and idleness: run them alone
+ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 900
