@@ -28,7 +28,16 @@ template <class T> inline bool cas_full(std::atomic<T> &a, T old, T nw) {
 template <class T> inline T xadd_full(std::atomic<T> &a, T d) { return a.fetch_add(d, std::memory_order_seq_cst) + d; }
 template <class T> inline T xchg_full(std::atomic<T> &a, T v) { return a.exchange(v, std::memory_order_seq_cst); }
 // storeload_fence: a StoreLoad barrier (the seed gets it from LOCK'd stores).
+// TSan does not model fences (gcc warns); there it is a seq_cst RMW on a
+// local, which is the same full barrier on x86 and which TSan understands.
+#if defined(__SANITIZE_THREAD__)
+inline void storeload_fence() {
+    std::atomic<int> x{0};
+    x.exchange(1, std::memory_order_seq_cst);
+}
+#else
 inline void storeload_fence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
+#endif
 // Owner-only counters read by other threads for statistics: a plain
 // load+store pair (no LOCK prefix), atomic only so readers are race-free.
 template <class T> inline void counter_inc(std::atomic<T> &a) {

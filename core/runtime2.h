@@ -140,6 +140,9 @@ struct alignas(64) M {
     unsigned long thread = 0;       // pthread_t, 0 for m0 (the host thread)
     bool has_thread = false;        // created by newosproc: joined at shutdown
     bool is_m0 = false;
+    // TSan fibers (core/switch.cc): the thread's own, and g0's next one.
+    void *tsan_thread_fiber = nullptr;
+    void *tsan_next_fiber = nullptr;
 };
 
 // P is a processor (seed: type p).

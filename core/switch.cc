@@ -62,6 +62,13 @@ inline void asan_finish(void *fake) { __sanitizer_finish_switch_fiber(fake, null
 #if GORT_ASAN
     asan_finish(mp->g0->asan_fake_stack);
 #endif
+#if GORT_TSAN
+    // g0 starts afresh on a new fiber (see mcall); retire the previous one,
+    // whose shadow stack holds the frames gogo abandoned.
+    if (mp->g0->tsan_fiber != mp->tsan_thread_fiber) __tsan_destroy_fiber(mp->g0->tsan_fiber);
+    mp->g0->tsan_fiber = mp->tsan_next_fiber;
+    mp->tsan_next_fiber = nullptr;
+#endif
     void (*fn)(G *) = mp->mcallfn;
     mp->mcallfn = nullptr;
     fn(mp->curg);
@@ -118,7 +125,12 @@ void mcall(void (*fn)(G *), bool dying) {
     (void)dying;
 #endif
 #if GORT_TSAN
-    __tsan_switch_to_fiber(g0->tsan_fiber, 0);
+    // TSan keeps a shadow call stack per fiber and pops it only on function
+    // exit. g0's frames never return (mcall restarts them at g0_top, gogo
+    // abandons them), so each mcall runs g0 on a fresh fiber; otherwise the
+    // shadow stack would overflow after some thousands of switches.
+    mp->tsan_next_fiber = __tsan_create_fiber(0);
+    __tsan_switch_to_fiber(mp->tsan_next_fiber, 0);
 #endif
     gort_ctx_mcall(&gp->sched_sp, reinterpret_cast<void *>(mp->g0_top), mcall_tramp, mp);
     // Resumed by gogo, possibly on another M.
@@ -185,6 +197,12 @@ void gtools_destroy(G *gp) {
 }
 
 void gtools_stack_reuse(G *gp) {
+#if GORT_TSAN
+    // The previous goroutine's frames never returned (goexit): start the
+    // new one on a fresh fiber, with an empty shadow stack.
+    if (gp->tsan_fiber != nullptr) __tsan_destroy_fiber(gp->tsan_fiber);
+    gp->tsan_fiber = __tsan_create_fiber(0);
+#endif
 #if GORT_ASAN
     // The previous goroutine's frames were abandoned by goexit, redzones
     // and all.
@@ -197,15 +215,27 @@ void gtools_stack_reuse(G *gp) {
 void gtools_g0(G *g0) {
 #if GORT_TSAN
     g0->tsan_fiber = __tsan_get_current_fiber();
+    g0->m->tsan_thread_fiber = g0->tsan_fiber;
 #else
     (void)g0;
 #endif
 }
 
-void gtools_abandon_frames() {
+void gogo_exit(M *mp) {
 #if GORT_ASAN
-    __asan_handle_no_return();
+    __asan_handle_no_return();  // the frames we leave on this stack are gone
 #endif
+#if GORT_TSAN
+    // Back to the thread's own fiber, which mstart's frame belongs to; in
+    // this function, which performs the jump.
+    if (mp->g0->tsan_fiber != mp->tsan_thread_fiber) {
+        void *old = mp->g0->tsan_fiber;
+        mp->g0->tsan_fiber = mp->tsan_thread_fiber;
+        __tsan_switch_to_fiber(mp->tsan_thread_fiber, 0);
+        __tsan_destroy_fiber(old);
+    }
+#endif
+    gort_ctx_jump(mp->exit_sp);
 }
 
 }  // namespace gort

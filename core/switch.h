@@ -42,7 +42,8 @@ void gtools_destroy(G *gp);        // at shutdown
 void gtools_stack_reuse(G *gp);    // gp's stack is reused by a new goroutine
 // g0 of an M: adopt the current thread's fiber and stack bounds.
 void gtools_g0(G *g0);
-// Before jumping up the current stack, abandoning frames (M exit).
-void gtools_abandon_frames();
+// seed: (none) the M leaves: jump from g0 back to the context mstart saved,
+// abandoning every frame in between.
+[[noreturn]] void gogo_exit(M *mp);
 
 }  // namespace gort

@@ -1,6 +1,7 @@
 // core/throw.cc - see throw.h.
 #include "core/throw.h"
 
+#include <cxxabi.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -61,7 +62,11 @@ void backtrace_here(int fd) {
         char name[256];
         putstr(fd, "\t");
         if (unw_get_proc_name(&cur, name, sizeof name, &off) == 0) {
-            putstr(fd, name);
+            // Demangling allocates; a fatal error is about to abort anyway.
+            int st = -1;
+            char *dm = abi::__cxa_demangle(name, nullptr, nullptr, &st);
+            putstr(fd, st == 0 && dm != nullptr ? dm : name);
+            std::free(dm);
             putstr(fd, "+0x");
             putuint(fd, off, 16);
         } else {

@@ -148,7 +148,7 @@ TEST_P(Procs, ArgumentsAreCopied) {
 
 // park/ready ping-pong: 1,000,000 round trips between two goroutines.
 TEST_P(Procs, ParkReadyPingPong) {
-    const int64_t n = scaled(1000000, 20000, 200000);
+    const int64_t n = scaled(1000000, 5000, 200000);
     int64_t a_rounds = 0, b_rounds = 0;
     run_main(GetParam(), [&] {
         Sema sa, sb;
@@ -474,6 +474,15 @@ TEST(Sched, IdleRuntimeBurnsNoCPU) {
 // init -> work -> shutdown -> init ... in one process, both modes; shutdown
 // leaves no thread and no stack mapping behind.
 TEST(Sched, InitShutdownInit) {
+    // A first cycle lets the process reach its steady state (the C library's
+    // and the sanitizers' own lazily created threads and mappings) before
+    // the baseline is taken.
+    run_main(2, [] {
+        Join j(1);
+        go([&] { j.done(); });
+        j.wait();
+    });
+    std::thread([] {}).join();  // TSan starts its background thread on the first pthread_create
     const int tasks0 = count_tasks();
     const uint64_t mapped0 = mapped_bytes();
     for (int cycle = 0; cycle < 3; cycle++) {
@@ -551,4 +560,21 @@ TEST(Sched, GoidAndGoexit) {
     std::sort(ids.begin(), ids.end());
     EXPECT_EQ(std::unique(ids.begin(), ids.end()), ids.end()) << "duplicate goroutine ids";
     EXPECT_EQ(ids.size(), 10u);
+}
+
+// A broken invariant reached through the ABI is fatal, with the seed's
+// message and a goroutine dump: an unlockf that readies its own goroutine
+// and then cancels the park (the g is already runnable; the seed throws).
+TEST(SchedDeathTest, CancelledParkAfterReadyIsFatal) {
+    auto body = [] {
+        run_main(1, [] {
+            gort_park(
+                [](gort_g *g, void *) -> int {
+                    gort_ready(g);
+                    return 0;
+                },
+                nullptr, "self-ready");
+        });
+    };
+    EXPECT_DEATH(body(), "gort: fatal error: casgstatus: waiting for Gwaiting but is Grunnable(.|\n)*goroutine 1 \\[");
 }
