@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "arch/context.h"
+#include "tests/park_sync.h"
 
 namespace {
 
@@ -29,59 +30,8 @@ int64_t now_ns() {
     return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-// Sema: a binary-ish semaphore for goroutines on park/ready (see
-// tests/testutil.h for the protocol).
-struct Sema {
-    std::atomic<int64_t> v{0};
-    gort_g *waiter = nullptr;
-    void post() {
-        for (;;) {
-            int64_t c = v.load(std::memory_order_acquire);
-            if (c == -1) {
-                if (v.compare_exchange_weak(c, 0, std::memory_order_acq_rel)) {
-                    gort_ready(waiter);
-                    return;
-                }
-            } else if (v.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel)) {
-                return;
-            }
-        }
-    }
-    void acquire() {
-        int64_t c = v.load(std::memory_order_acquire);
-        while (c > 0)
-            if (v.compare_exchange_weak(c, c - 1, std::memory_order_acq_rel)) return;
-        waiter = gort_self();
-        gort_park(
-            [](gort_g *, void *p) -> int {
-                auto *s = static_cast<Sema *>(p);
-                int64_t c = s->v.load(std::memory_order_acquire);
-                for (;;) {
-                    if (c > 0) {
-                        if (s->v.compare_exchange_weak(c, c - 1, std::memory_order_acq_rel)) return 0;
-                    } else if (s->v.compare_exchange_weak(c, -1, std::memory_order_acq_rel)) {
-                        return 1;
-                    }
-                }
-            },
-            this, "sema");
-    }
-};
-
-// Join: wait for n done() calls (a WaitGroup).
-struct Join {
-    std::atomic<int64_t> pending;
-    gort_g *waiter = nullptr;
-    explicit Join(int64_t n) : pending(n + 1) {}
-    void done() {
-        if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) gort_ready(waiter);
-    }
-    void wait() {
-        waiter = gort_self();
-        gort_park([](gort_g *, void *p) -> int { return static_cast<Join *>(p)->pending.fetch_sub(1) != 1; }, this,
-                  "join");
-    }
-};
+using park_sync::Join;
+using park_sync::Sema;
 
 // Runs body as the main goroutine with `procs` Ps; returns its result.
 double in_runtime(int procs, const std::function<double()> &body) {

@@ -281,13 +281,23 @@ void wakep() {
 }
 
 namespace {
-// seed: incidlelocked. (checkdead comes with the runtime issue.) Also keeps
-// m->lockedsleep, which tells shutdown whom to wake.
-bool incidlelocked(M *mp, int32_t v) {
+// seed: incidlelocked. (checkdead comes with the runtime issue.)
+void incidlelocked(int32_t v) {
     lock(&sched.lock);
     sched.nmidlelocked += v;
-    mp->lockedsleep = v > 0;
-    bool exit = v > 0 && mshouldexit(mp);
+    unlock(&sched.lock);
+}
+
+// lockedsleep tells shutdown (and gort_main's return) which Ms sleep in
+// stoplockedm. Only the sleeper sets and clears it, under sched.lock: a
+// waker's startlockedm may run before the sleeper has even announced itself
+// (the seed's nmidlelocked goes transiently negative the same way), so a
+// flag cleared by the waker could be left set by a late sleeper.
+bool set_lockedsleep(M *mp, bool v) {
+    lock(&sched.lock);
+    mp->lockedsleep = v;
+    bool exit = v && mshouldexit(mp);
+    if (exit) mp->lockedsleep = false;
     unlock(&sched.lock);
     return exit;
 }
@@ -303,9 +313,11 @@ void stoplockedm() {
         P *pp = releasep();
         handoffp(pp);
     }
-    if (incidlelocked(mp, 1)) mexit(mp);
+    incidlelocked(1);
+    if (set_lockedsleep(mp, true)) mexit(mp);
     // Wait until another thread schedules lockedg again.
     mpark(mp);
+    set_lockedsleep(mp, false);
     uint32_t status = readgstatus(mp->lockedg);
     if ((status & ~uint32_t(Gscan)) != Grunnable) {
         printstr("runtime:stoplockedm: g is not Grunnable or Gscanrunnable\n");
@@ -323,7 +335,7 @@ void startlockedm(G *gp) {
     if (mp == self) gothrow("startlockedm: locked to me");
     if (mp->nextp != nullptr) gothrow("startlockedm: m has p");
     // directly handoff current P to the locked m
-    incidlelocked(mp, -1);
+    incidlelocked(-1);
     P *pp = releasep();
     mp->nextp = pp;
     notewakeup(&mp->park);

@@ -2,8 +2,8 @@
 # Installs everything gort needs on a fresh Debian 12 machine (as root, or
 # with sudo). Safe to run again: apt-get skips what is installed.
 set -euo pipefail
-pkgs=(cmake make g++ clang pkg-config libmimalloc-dev libunwind-dev libgtest-dev
-      valgrind libclang-rt-14-dev python3)
+# valgrind: its client-request header lets gort register stacks with it.
+pkgs=(cmake make g++ pkg-config libmimalloc-dev libunwind-dev libgtest-dev valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
