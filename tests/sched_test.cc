@@ -71,6 +71,15 @@ bool is_mapped(uintptr_t addr) {
     return false;
 }
 
+// start_background: init with `procs` Ps and start background mode.
+void start_background(int procs) {
+    gort_config cfg;
+    gort_config_init(&cfg);
+    cfg.maxprocs = procs;
+    ASSERT_EQ(gort_init(&cfg), GORT_OK);
+    ASSERT_EQ(gort_start(), GORT_OK);
+}
+
 class Procs : public ::testing::TestWithParam<int> {};
 INSTANTIATE_TEST_SUITE_P(Sched, Procs, ::testing::Values(1, 2), [](const auto &info) {
     return "procs" + std::to_string(info.param);
@@ -377,11 +386,7 @@ TEST_P(Procs, ParkReadyPairsStress) {
 
 // Background mode: host threads spawn goroutines and ready parked ones.
 TEST(Sched, BackgroundModeHostThreads) {
-    gort_config cfg;
-    gort_config_init(&cfg);
-    cfg.maxprocs = 2;
-    ASSERT_EQ(gort_init(&cfg), GORT_OK);
-    ASSERT_EQ(gort_start(), GORT_OK);
+    ASSERT_NO_FATAL_FAILURE(start_background(2));
     const int kHosts = 8, kPer = int(scaled(2000, 100, 1000));
     HostLatch latch(kHosts * kPer);
     std::vector<std::thread> hosts;
@@ -426,11 +431,7 @@ TEST(Sched, BackgroundModeHostThreads) {
 
 // An idle runtime sleeps: 200 ms with goroutines parked burns < 5% of a CPU.
 TEST(Sched, IdleRuntimeBurnsNoCPU) {
-    gort_config cfg;
-    gort_config_init(&cfg);
-    cfg.maxprocs = 2;
-    ASSERT_EQ(gort_init(&cfg), GORT_OK);
-    ASSERT_EQ(gort_start(), GORT_OK);
+    ASSERT_NO_FATAL_FAILURE(start_background(2));
     const int n = 100;
     HostLatch parked(n);
     for (int i = 0; i < n; i++) {
@@ -507,11 +508,7 @@ TEST(Sched, InitShutdownInit) {
         for (uintptr_t a : stack_addrs) EXPECT_FALSE(is_mapped(a)) << "stack memory left mapped after shutdown, cycle " << cycle;
 
         // Background mode.
-        gort_config cfg;
-        gort_config_init(&cfg);
-        cfg.maxprocs = 2;
-        ASSERT_EQ(gort_init(&cfg), GORT_OK);
-        ASSERT_EQ(gort_start(), GORT_OK);
+        ASSERT_NO_FATAL_FAILURE(start_background(2));
         HostLatch l(100);
         for (int i = 0; i < 100; i++)
             ASSERT_EQ(gort_go([](void *p) { static_cast<HostLatch *>(p)->count_down(); }, &l, 0, nullptr), GORT_OK);
