@@ -28,9 +28,15 @@ G *curg() {
     return g;
 }
 
+// running: whether the runtime accepts calls from this caller. While
+// gort_shutdown stops the world, goroutines still run until their next
+// scheduling point, and that point must be reachable: calls made from a
+// goroutine (or from g0, inside an unlockf) are still served then. Host
+// threads must not race with shutdown (gort.h), and are refused.
 bool running() {
     RtState s = rtstate();
-    return s == RtState::Init || s == RtState::Running || s == RtState::RunningMain;
+    if (s == RtState::Init || s == RtState::Running || s == RtState::RunningMain) return true;
+    return s == RtState::ShuttingDown && getg() != nullptr;
 }
 
 int not_running_code() {
@@ -143,6 +149,8 @@ GORT_API int gort_go_ex(gort_fn fn, const void *arg, size_t argsize, const gort_
 GORT_API gort_g *gort_self(void) { return reinterpret_cast<gort_g *>(curg()); }
 
 GORT_API int64_t gort_goid(const gort_g *g) {
+    // Handles die with the runtime: never dereference one without it.
+    if (rtstate() == RtState::Uninit || rtstate() == RtState::Initializing) return -1;
     const G *gp = g != nullptr ? reinterpret_cast<const G *>(g) : curg();
     if (gp == nullptr || gp->magic != kGMagic) return -1;
     return gp->goid;
@@ -166,9 +174,9 @@ GORT_API int gort_park(gort_unlockf unlockf, void *lk, const char *reason) {
 
 GORT_API int gort_ready(gort_g *g) {
     if (g == nullptr) return GORT_EINVAL;
+    if (!running()) return not_running_code();  // before touching the handle: it dies with the runtime
     G *gp = reinterpret_cast<G *>(g);
     if (gp->magic != kGMagic) return GORT_EINVAL;
-    if (!running()) return not_running_code();
     if (!try_casgstatus_waiting_runnable(gp)) return GORT_ESTATE;
     ready_runnable(gp);
     return GORT_OK;

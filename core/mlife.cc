@@ -64,7 +64,12 @@ void mcommoninit(M *mp) {
 }
 
 void *thread_start(void *arg) {
-    mstart(static_cast<M *>(arg));
+    M *mp = static_cast<M *>(arg);
+    // Written by the thread itself, before it can take a P: shutdown reads
+    // it only after every P has stopped, which orders the two through
+    // sched.lock. (The creator's pthread_create may return after all that.)
+    mp->thread = static_cast<unsigned long>(pthread_self());
+    mstart(mp);
     return nullptr;
 }
 
@@ -90,6 +95,7 @@ void newosproc(M *mp) {
     for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS}) sigdelset(&all, s);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_t tid;
+    mp->has_thread = true;  // before the thread runs: shutdown must join it
     int err = pthread_create(&tid, &attr, thread_start, mp);
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     pthread_attr_destroy(&attr);
@@ -101,8 +107,6 @@ void newosproc(M *mp) {
         printstr(")\n");
         gothrow("newosproc");
     }
-    mp->thread = static_cast<unsigned long>(tid);
-    mp->has_thread = true;
 }
 
 // seed: mstart1
@@ -178,6 +182,7 @@ void mstart(M *mp) {
     mp->g0_top = (sp - 256) & ~uintptr_t(arch::kStackAlign - 1);
     gort_ctx_mcall(&mp->exit_sp, reinterpret_cast<void *>(mp->g0_top), mstart1, mp);
     // mexit jumped back here: the M is done.
+    gtools_g0_exit(g0);
     setg(nullptr);
 }
 

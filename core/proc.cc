@@ -173,8 +173,13 @@ stop:
     unlock(&sched.lock);
     if (mp->spinning) {
         mp->spinning = false;
-        xadd_full(sched.nmspinning, uint32_t(-1));  // full barrier (StoreLoad)
+        xadd_full(sched.nmspinning, uint32_t(-1));
     }
+    // StoreLoad between giving up (npidle++, nmspinning--) and re-reading
+    // the queues. x86 already orders the LOCK'd RMWs above before the loads
+    // below; the fence makes it hold in the C++ model too (pairs with the
+    // producer's storeload_fence after its runqput).
+    storeload_fence();
     // check all runqueues once again
     {
         int32_t procs = load_relaxed(gomaxprocs);
@@ -301,10 +306,17 @@ int parkunlock_c(G *, void *lk) {
 void parkunlock(mutex *l, const char *reason) { park(parkunlock_c, l, reason); }
 
 // seed: park_m. park continuation on g0.
+//
+// Departure: the seed marks gp waiting and then calls dropg. In Go nobody can
+// ready gp before unlockf releases the lock its waker needs; gort_ready may
+// come from any thread as soon as gp is Gwaiting (a NULL unlockf is allowed),
+// and a goroutine resumed on another M before dropg would have its m cleared
+// under it. So gort drops the association first; the cancelled-park path
+// restores it in execute.
 void park_m(G *gp) {
     M *mp = getg()->m;
-    casgstatus(gp, Grunning, Gwaiting);
     dropg();
+    casgstatus(gp, Grunning, Gwaiting);
     if (mp->waitunlockf != nullptr) {
         unlockf_t fn = mp->waitunlockf;
         int ok = fn(gp, mp->waitlock);

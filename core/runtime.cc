@@ -124,6 +124,7 @@ void runtime_main(void *) {
 }
 
 void freeg(G *gp) {
+    gp->magic = 0;  // a stale handle must not look valid to gort_ready later
     gtools_destroy(gp);
     gp->~G();
     rtfree(gp);

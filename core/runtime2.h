@@ -137,8 +137,8 @@ struct alignas(64) M {
     // Thread and stack of g0 (core/mstart).
     uintptr_t g0_top = 0;           // where mcall starts g0's frames
     void *exit_sp = nullptr;        // saved context that returns from mstart
-    unsigned long thread = 0;       // pthread_t, 0 for m0 (the host thread)
-    bool has_thread = false;        // created by newosproc: joined at shutdown
+    unsigned long thread = 0;       // pthread_t, written by the thread itself (thread_start); 0 for m0
+    bool has_thread = false;        // created by newosproc (set before pthread_create): joined at shutdown
     bool is_m0 = false;
     // TSan fibers (core/switch.cc): the thread's own, and g0's next one.
     void *tsan_thread_fiber = nullptr;

@@ -6,8 +6,9 @@
 // at vm.max_map_count (65,530 by default). Pages are committed lazily, so a
 // stack costs what it touches. Each stack's lowest page is a guard page made
 // with madvise(MADV_GUARD_INSTALL) where the kernel has it (Linux 6.13+:
-// no VMA split); elsewhere stacks are unguarded for now (the stacks issue adds
-// the mprotect budget and the canary). Freed stacks go on a per-size free list
+// no VMA split); elsewhere, and in ASan builds (LSan scans the spans as root
+// regions and would fault on a guard page), stacks are unguarded for now
+// (the stacks issue adds the mprotect budget and the canary). Freed stacks go on a per-size free list
 // under stackpoolmu and are reused; spans are unmapped at shutdown.
 #pragma once
 

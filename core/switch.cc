@@ -23,6 +23,7 @@
 #if GORT_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
+#include <sanitizer/lsan_interface.h>
 #endif
 #if GORT_TSAN
 #include <sanitizer/tsan_interface.h>
@@ -216,9 +217,22 @@ void gtools_g0(G *g0) {
 #if GORT_TSAN
     g0->tsan_fiber = __tsan_get_current_fiber();
     g0->m->tsan_thread_fiber = g0->tsan_fiber;
-#else
-    (void)g0;
 #endif
+#if GORT_ASAN
+    // While a goroutine runs on this thread, ASan (after the fiber switch)
+    // takes the goroutine's stack for the thread's, so LSan would not scan
+    // the thread's own stack, where m0 keeps the host's frames. LSan scans
+    // only the mapped, readable part of a root region.
+    __lsan_register_root_region(reinterpret_cast<void *>(g0->stack.lo), g0->stack.hi - g0->stack.lo);
+#endif
+    (void)g0;
+}
+
+void gtools_g0_exit(G *g0) {
+#if GORT_ASAN
+    __lsan_unregister_root_region(reinterpret_cast<void *>(g0->stack.lo), g0->stack.hi - g0->stack.lo);
+#endif
+    (void)g0;
 }
 
 void gogo_exit(M *mp) {

@@ -40,8 +40,10 @@ void gtools_stack_changed(G *gp);  // gp's stack was replaced (gfget realloc)
 void gtools_stack_freed(G *gp);    // before the stack is freed
 void gtools_destroy(G *gp);        // at shutdown
 void gtools_stack_reuse(G *gp);    // gp's stack is reused by a new goroutine
-// g0 of an M: adopt the current thread's fiber and stack bounds.
+// g0 of an M: adopt the current thread's fiber and stack bounds; undo when
+// the M leaves its thread.
 void gtools_g0(G *g0);
+void gtools_g0_exit(G *g0);
 // seed: (none) the M leaves: jump from g0 back to the context mstart saved,
 // abandoning every frame in between.
 [[noreturn]] void gogo_exit(M *mp);

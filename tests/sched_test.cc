@@ -576,3 +576,108 @@ TEST(SchedDeathTest, CancelledParkAfterReadyIsFatal) {
     };
     EXPECT_DEATH(body(), "gort: fatal error: casgstatus: waiting for Gwaiting but is Grunnable(.|\n)*goroutine 1 \\[");
 }
+
+// gort_ready may come from any thread as soon as the goroutine is waiting,
+// even with a NULL unlockf: the goroutine must resume intact on whichever M
+// picks it up (review: park_m used to clear g->m after marking it waiting).
+TEST(Sched, ReadyRacesWithParkWithoutUnlockf) {
+    const int iters = int(scaled(20000, 1000, 5000));
+    std::atomic<int> bad{0};
+    run_main(2, [&] {
+        std::atomic<gort_g *> parked{nullptr};
+        Join j(2);
+        go([&] {
+            for (int i = 0; i < iters; i++) {
+                parked.store(gort_self(), std::memory_order_release);
+                if (gort_park(nullptr, nullptr, "race") != GORT_OK) bad++;
+                if (gort_self() == nullptr || gort_goid(nullptr) <= 0) bad++;
+            }
+            j.done();
+        });
+        go([&] {
+            for (int i = 0; i < iters; i++) {
+                gort_g *g;
+                while ((g = parked.exchange(nullptr, std::memory_order_acq_rel)) == nullptr) gort_gosched();
+                // Not waiting yet: GORT_ESTATE, try again until it is.
+                while (gort_ready(g) != GORT_OK) {
+                }
+            }
+            j.done();
+        });
+        j.wait();
+    });
+    EXPECT_EQ(bad.load(), 0);
+}
+
+// Background shutdown waits for running goroutines to reach a scheduling
+// point, and goroutines can still reach one while it waits (review: gosched
+// used to return GORT_ESTATE during shutdown, so a yielding loop never
+// stopped). The shutdown runs on a helper thread under a watchdog.
+TEST(Sched, ShutdownStopsYieldingAndParkingGoroutines) {
+    ASSERT_NO_FATAL_FAILURE(start_background(2));
+    HostLatch started(3);
+    for (int i = 0; i < 2; i++)
+        ASSERT_EQ(gort_go(
+                      [](void *p) {
+                          static_cast<HostLatch *>(p)->count_down();
+                          for (;;)
+                              if (gort_gosched() != GORT_OK) abort();
+                      },
+                      &started, 0, nullptr),
+                  GORT_OK);
+    ASSERT_EQ(gort_go(
+                  [](void *p) {
+                      static_cast<HostLatch *>(p)->count_down();
+                      Sema s;
+                      for (;;) {
+                          gort_go([](void *s) { static_cast<Sema *>(s)->post(); }, &s, 0, nullptr);
+                          s.acquire();
+                      }
+                  },
+                  &started, 0, nullptr),
+              GORT_OK);
+    ASSERT_TRUE(started.wait_for(std::chrono::seconds(30)));
+    HostLatch done(1);
+    int rc = 1;
+    std::thread t([&] {
+        rc = gort_shutdown();
+        done.count_down();
+    });
+    if (!done.wait_for(std::chrono::seconds(60))) {
+        ADD_FAILURE() << "gort_shutdown did not return within 60 s";
+        abort();  // the runtime is wedged; nothing else can run
+    }
+    t.join();
+    EXPECT_EQ(rc, GORT_OK);
+}
+
+// Handles die with the runtime: after shutdown they are refused without
+// being dereferenced.
+TEST(Sched, StaleHandleAfterShutdown) {
+    gort_g *stale = nullptr;
+    run_main(1, [&] { stale = gort_self(); });
+    EXPECT_EQ(gort_ready(stale), GORT_ENOTINIT);
+    EXPECT_EQ(gort_goid(stale), -1);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+// LSan can scan the stack spans while goroutines are alive (review: it
+// faulted on guard pages inside the spans).
+TEST(Sched, LeakCheckWithLiveGoroutines) {
+    run_main(2, [] {
+        Join started(100), finished(100);
+        std::vector<Sema> release(100);
+        for (int i = 0; i < 100; i++)
+            go([&, i] {
+                started.done();
+                release[i].acquire();
+                finished.done();
+            });
+        started.wait();
+        EXPECT_EQ(__lsan_do_recoverable_leak_check(), 0);
+        for (auto &s : release) s.post();
+        finished.wait();
+    });
+}
+#endif
