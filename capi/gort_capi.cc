@@ -206,6 +206,19 @@ GORT_API int gort_unlock_os_thread(void) {
     return GORT_OK;
 }
 
+GORT_API int gort_set_local(void *value) {
+    if (!running()) return not_running_code();
+    G *gp = curg();
+    if (gp == nullptr) return GORT_ENOTG;
+    gp->local = value;
+    return GORT_OK;
+}
+
+GORT_API void *gort_get_local(void) {
+    G *gp = running() ? curg() : nullptr;
+    return gp != nullptr ? gp->local : nullptr;
+}
+
 GORT_API int gort_maxprocs(void) {
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;

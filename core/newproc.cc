@@ -100,6 +100,7 @@ G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_
     newg->m = nullptr;
     newg->lockedm = nullptr;
     newg->param = nullptr;
+    newg->local = nullptr;
     newg->waitreason = nullptr;
     newg->preempt.store(false, std::memory_order_relaxed);
     gostartcall(newg, sp);

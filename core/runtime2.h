@@ -103,6 +103,7 @@ struct alignas(64) G {
     bool lock_on_start = false;     // gort_go_opts.lock_os_thread
     const char *waitreason = nullptr;  // owner while parking; dumps read it racily
     void *param = nullptr;          // seed: g.param
+    void *local = nullptr;          // goroutine-local slot (gort_set_local); owner only
     int64_t waitsince = 0;          // seed: g.waitsince
     // Entry point (seed: the funcval gostartcallfn installs).
     void (*startfn)(void *) = nullptr;

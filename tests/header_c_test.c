@@ -68,7 +68,7 @@ static void child(void *arg) {
 
 struct main_result {
     int go_rc, go_ex_rc, ready_rc, ready_again_rc, lock_rc, unlock_rc;
-    int gosched_rc, maxprocs, numg, stats_rc;
+    int gosched_rc, maxprocs, numg, stats_rc, local_rc, local_ok;
     int64_t goid, goid_out;
     int self_ok, spun_ok;
     gort_stats st;
@@ -106,6 +106,8 @@ static void main_goroutine(void *arg) {
     memset(&r->st, 0, sizeof r->st);
     r->st.size = sizeof r->st;
     r->stats_rc = gort_stats_get(&r->st);
+    r->local_rc = gort_set_local(r);
+    r->local_ok = gort_get_local() == (void *)r;
 }
 
 static void noop(void *arg) { (void)arg; }
@@ -153,6 +155,7 @@ int main(void) {
     memset(&r, 0, sizeof r);
     CHECK(gort_main(main_goroutine, &r) == GORT_OK);
     CHECK(r.self_ok);
+    CHECK(r.local_rc == GORT_OK && r.local_ok);
     CHECK(r.goid > 0);
     CHECK(r.maxprocs == 2);
     CHECK(r.go_rc == GORT_OK);

@@ -681,3 +681,38 @@ TEST(Sched, LeakCheckWithLiveGoroutines) {
     });
 }
 #endif
+
+// The goroutine-local slot follows the goroutine across parks and threads,
+// starts NULL (also in a reused G), and is refused outside a goroutine.
+TEST(Sched, GoroutineLocalSlot) {
+    EXPECT_EQ(gort_set_local(reinterpret_cast<void *>(1)), GORT_ENOTINIT);
+    EXPECT_EQ(gort_get_local(), nullptr);
+    std::atomic<int> bad{0};
+    run_main(2, [&] {
+        const int n = int(scaled(200, 50, 200));
+        for (int round = 0; round < 2; round++) {  // the second round reuses dead Gs
+            Join j(n);
+            std::vector<Sema> s(n);
+            for (int i = 0; i < n; i++)
+                go([&, i] {
+                    if (gort_get_local() != nullptr) bad++;
+                    int mine = i;
+                    if (gort_set_local(&mine) != GORT_OK) bad++;
+                    for (int k = 0; k < 10; k++) {
+                        s[i].post();
+                        gort_gosched();
+                        s[i].acquire();
+                        if (gort_get_local() != &mine) bad++;
+                    }
+                    j.done();
+                });
+            j.wait();
+        }
+        EXPECT_EQ(bad.load(), 0);
+    });
+    EXPECT_EQ(bad.load(), 0);
+    ASSERT_EQ(gort_init(nullptr), GORT_OK);
+    EXPECT_EQ(gort_set_local(nullptr), GORT_ENOTG);  // host thread
+    EXPECT_EQ(gort_get_local(), nullptr);
+    ASSERT_EQ(gort_shutdown(), GORT_OK);
+}

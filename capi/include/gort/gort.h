@@ -35,8 +35,9 @@
  * any call that can switch goroutines (gort_gosched, gort_park, and anything
  * built on them). Do not keep the address of a thread_local / __thread
  * variable across such a call: the compiler may cache it in a register.
- * Re-read it after the call, or lock the goroutine to its thread with
- * gort_lock_os_thread.
+ * Re-read it after the call, lock the goroutine to its thread with
+ * gort_lock_os_thread, or keep per-goroutine state in the goroutine-local
+ * slot (gort_set_local / gort_get_local).
  */
 #ifndef GORT_GORT_H
 #define GORT_GORT_H
@@ -175,6 +176,12 @@ GORT_API int gort_goexit(void);
 GORT_API int gort_lock_os_thread(void);
 /* GORT_ESTATE if the goroutine is not locked. */
 GORT_API int gort_unlock_os_thread(void);
+
+/* Goroutine-local storage: one pointer per goroutine, NULL when it starts.
+ * gort_set_local: GORT_ENOTG outside a goroutine. gort_get_local: NULL
+ * outside a goroutine. The runtime never dereferences the value. */
+GORT_API int gort_set_local(void *value);
+GORT_API void *gort_get_local(void);
 
 /* Number of Ps; GORT_ENOTINIT before init. */
 GORT_API int gort_maxprocs(void);
