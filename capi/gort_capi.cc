@@ -150,7 +150,8 @@ GORT_API gort_g *gort_self(void) { return reinterpret_cast<gort_g *>(curg()); }
 
 GORT_API int64_t gort_goid(const gort_g *g) {
     // Handles die with the runtime: never dereference one without it.
-    if (rtstate() == RtState::Uninit || rtstate() == RtState::Initializing) return -1;
+    RtState s = rtstate();
+    if (s == RtState::Uninit || s == RtState::Initializing) return -1;
     const G *gp = g != nullptr ? reinterpret_cast<const G *>(g) : curg();
     if (gp == nullptr || gp->magic != kGMagic) return -1;
     return gp->goid;

@@ -10,6 +10,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/sanitizers.h"
+
 namespace gort {
 
 template <class T> inline T load_relaxed(const std::atomic<T> &a) { return a.load(std::memory_order_relaxed); }
@@ -30,7 +32,7 @@ template <class T> inline T xchg_full(std::atomic<T> &a, T v) { return a.exchang
 // storeload_fence: a StoreLoad barrier (the seed gets it from LOCK'd stores).
 // TSan does not model fences (gcc warns); there it is a seq_cst RMW on a
 // local, which is the same full barrier on x86 and which TSan understands.
-#if defined(__SANITIZE_THREAD__)
+#if GORT_TSAN
 inline void storeload_fence() {
     std::atomic<int> x{0};
     x.exchange(1, std::memory_order_seq_cst);

@@ -24,6 +24,7 @@
 #include "core/gstatus.h"
 #include "core/proc.h"
 #include "core/runq.h"
+#include "core/sanitizers.h"
 #include "core/switch.h"
 #include "core/throw.h"
 
@@ -34,7 +35,7 @@ namespace {
 constexpr std::size_t kM0StackGuess = 64 * 1024;
 // g0's stack: the scheduler, dumps, and host unlockf callbacks run on it.
 // TSan keeps ~900 KiB of thread state at the top of a thread's stack.
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#if GORT_TSAN || GORT_ASAN
 constexpr std::size_t kThreadStackSize = 4 * 1024 * 1024;
 #else
 constexpr std::size_t kThreadStackSize = 512 * 1024;

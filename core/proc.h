@@ -84,6 +84,5 @@ void stoptheworld();                                      // seed: stoptheworld
 void *rtalloc(std::size_t size);  // zeroed, 64-byte aligned; fatal on failure
 void rtfree(void *p);
 void rtalloc_release();  // shutdown: return cached memory to the OS
-bool rtalloc_is_mimalloc();  // whether mimalloc was found (else the C allocator)
 
 }  // namespace gort

@@ -21,14 +21,7 @@
 #include "core/proc.h"
 #include "core/throw.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define GORT_SAN_MALLOC 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define GORT_SAN_MALLOC 1
-#endif
+#include "core/sanitizers.h"
 #if GORT_HAVE_VALGRIND
 #include <valgrind/valgrind.h>
 #endif
@@ -46,7 +39,7 @@ Mimalloc mi;
 std::once_flag mi_once;
 
 void mi_load() {
-#if !GORT_SAN_MALLOC
+#if !GORT_ASAN && !GORT_TSAN
 #if GORT_HAVE_VALGRIND
     if (RUNNING_ON_VALGRIND) return;
 #endif
@@ -93,7 +86,5 @@ void rtalloc_release() {
     const Mimalloc &m = mimalloc();
     if (m.collect != nullptr) m.collect(true);
 }
-
-bool rtalloc_is_mimalloc() { return mimalloc().free != nullptr; }
 
 }  // namespace gort

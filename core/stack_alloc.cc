@@ -10,15 +10,9 @@
 #include "core/proc.h"
 #include "core/throw.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GORT_LSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define GORT_LSAN 1
-#endif
-#if GORT_LSAN
+#include "core/sanitizers.h"
+
+#if GORT_ASAN  // LSan comes with ASan
 #include <sanitizer/lsan_interface.h>
 #endif
 
@@ -63,7 +57,7 @@ void newspan(Order &o, std::size_t stacksize) {
     // Stacks touch a page or two at their top; a transparent huge page
     // would commit 2 MiB for that.
     madvise(p, size, MADV_NOHUGEPAGE);
-#if GORT_LSAN
+#if GORT_ASAN
     __lsan_register_root_region(p, size);
 #endif
     auto *s = static_cast<Span *>(rtalloc(sizeof(Span)));
@@ -82,7 +76,7 @@ void newspan(Order &o, std::size_t stacksize) {
 // ASan's own checks instead. Registering each stack's usable part as its
 // own root region instead would make unregistering quadratic.
 void guard(uintptr_t lo) {
-#if GORT_LSAN
+#if GORT_ASAN
     (void)lo;
     return;
 #endif
@@ -149,7 +143,7 @@ void stack_release_all() {
     while (spans != nullptr) {
         Span *s = spans;
         spans = s->next;
-#if GORT_LSAN
+#if GORT_ASAN
         __lsan_unregister_root_region(reinterpret_cast<void *>(s->base), s->size);
 #endif
         munmap(reinterpret_cast<void *>(s->base), s->size);

@@ -5,20 +5,7 @@
 #include "core/proc.h"
 #include "core/throw.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GORT_ASAN 1
-#endif
-#if __has_feature(thread_sanitizer)
-#define GORT_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define GORT_ASAN 1
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define GORT_TSAN 1
-#endif
+#include "core/sanitizers.h"
 
 #if GORT_ASAN
 #include <sanitizer/asan_interface.h>

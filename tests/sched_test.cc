@@ -599,8 +599,7 @@ TEST(Sched, ReadyRacesWithParkWithoutUnlockf) {
                 gort_g *g;
                 while ((g = parked.exchange(nullptr, std::memory_order_acq_rel)) == nullptr) gort_gosched();
                 // Not waiting yet: GORT_ESTATE, try again until it is.
-                while (gort_ready(g) != GORT_OK) {
-                }
+                while (gort_ready(g) != GORT_OK) gort_gosched();
             }
             j.done();
         });
@@ -660,7 +659,7 @@ TEST(Sched, StaleHandleAfterShutdown) {
     EXPECT_EQ(gort_goid(stale), -1);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+#if GORT_ASAN
 #include <sanitizer/lsan_interface.h>
 // LSan can scan the stack spans while goroutines are alive (review: it
 // faulted on guard pages inside the spans).

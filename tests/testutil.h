@@ -4,6 +4,7 @@
 #include <gort/gort.h>
 #include <gtest/gtest.h>
 
+#include "core/sanitizers.h"
 #include "tests/park_sync.h"
 
 #include <atomic>
@@ -15,28 +16,8 @@ namespace gort_test {
 using park_sync::Join;
 using park_sync::Sema;
 
-#if defined(__SANITIZE_THREAD__)
-inline constexpr bool kTSan = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-inline constexpr bool kTSan = true;
-#else
-inline constexpr bool kTSan = false;
-#endif
-#else
-inline constexpr bool kTSan = false;
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-inline constexpr bool kASan = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-inline constexpr bool kASan = true;
-#else
-inline constexpr bool kASan = false;
-#endif
-#else
-inline constexpr bool kASan = false;
-#endif
+inline constexpr bool kTSan = GORT_TSAN;
+inline constexpr bool kASan = GORT_ASAN;
 
 // scaled(n): n in a normal build; far fewer under TSan (its fiber limit: at
 // most a few thousand goroutines may live at once, and it is ~10x slower)
