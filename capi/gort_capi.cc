@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "capi/capi_internal.h"
 #include "capi/include/gort/gort.h"
 #include "core/atomics.h"
 #include "core/gstatus.h"
@@ -13,36 +14,13 @@
 #include "core/stack_alloc.h"
 
 using namespace gort;
+using namespace gort::capi;
 
 namespace gort {
 extern std::atomic<uint64_t> foreign_created;
 }
 
 namespace {
-
-// The current goroutine, or nullptr on a host thread or on g0 (inside an
-// unlockf callback, for instance).
-G *curg() {
-    G *g = getg();
-    if (g == nullptr || g == g->m->g0) return nullptr;
-    return g;
-}
-
-// running: whether the runtime accepts calls from this caller. While
-// gort_shutdown stops the world, goroutines still run until their next
-// scheduling point, and that point must be reachable: calls made from a
-// goroutine (or from g0, inside an unlockf) are still served then. Host
-// threads must not race with shutdown (gort.h), and are refused.
-bool running() {
-    RtState s = rtstate();
-    if (s == RtState::Init || s == RtState::Running || s == RtState::RunningMain) return true;
-    return s == RtState::ShuttingDown && getg() != nullptr;
-}
-
-int not_running_code() {
-    RtState s = rtstate();
-    return (s == RtState::Uninit || s == RtState::Initializing) ? GORT_ENOTINIT : GORT_ESTATE;
-}
 
 // Minimum struct sizes: version 1 of each struct. Larger sizes come from
 // newer headers and are accepted; their extra fields are ignored.

@@ -286,13 +286,14 @@ void wakep() {
     startm(nullptr, true);
 }
 
-namespace {
-// seed: incidlelocked. (checkdead comes with the runtime issue.)
+// seed: incidlelocked
 void incidlelocked(int32_t v) {
     lock(&sched.lock);
     sched.nmidlelocked += v;
     unlock(&sched.lock);
 }
+
+namespace {
 
 // lockedsleep tells shutdown (and gort_main's return) which Ms sleep in
 // stoplockedm. Only the sleeper sets and clears it, under sched.lock: a

@@ -47,6 +47,7 @@ void mspinning();                                         // seed: mspinning
 void stoplockedm();                                       // seed: stoplockedm
 void startlockedm(G *gp);                                 // seed: startlockedm
 void gcstopm();                                           // seed: gcstopm
+void incidlelocked(int32_t v);                            // seed: incidlelocked
 // mpark: sleep on m->park; on wakeup, leave the thread if the runtime is
 // exiting (or, for m0, if gort_main is returning). Every M sleeps here.
 void mpark(M *mp);

@@ -203,6 +203,8 @@ bool parse_debug(const char *s, DebugVars *dv) {
         if (!parse_int(eq + 1, len - nlen - 1, &v)) return false;
         if (nlen == 10 && std::strncmp(s, "schedtrace", 10) == 0) d.schedtrace = v;
         if (nlen == 11 && std::strncmp(s, "scheddetail", 11) == 0) d.scheddetail = v;
+        if (nlen == 7 && std::strncmp(s, "sigquit", 7) == 0) d.sigquit = v;
+        if (nlen == 8 && std::strncmp(s, "deadlock", 8) == 0) d.deadlock = v;
         // Unknown names are ignored, as GODEBUG does.
         s = end ? end + 1 : s + len;
     }
