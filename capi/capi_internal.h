@@ -5,6 +5,7 @@
 
 #include "capi/include/gort/gort.h"
 #include "core/runtime.h"
+#include "core/gstatus.h"
 #include "core/runtime2.h"
 
 namespace gort::capi {
@@ -23,6 +24,7 @@ inline G *curg() {
 // goroutine (or from g0, inside an unlockf) are still served then. Host
 // threads must not race with shutdown (gort.h), and are refused.
 inline bool running() {
+    if (sched.forked_child.load(std::memory_order_relaxed)) return false;  // core/fork.cc
     RtState s = rtstate();
     if (s == RtState::Init || s == RtState::Running || s == RtState::RunningMain) return true;
     return s == RtState::ShuttingDown && getg() != nullptr;
@@ -31,6 +33,20 @@ inline bool running() {
 inline int not_running_code() {
     RtState s = rtstate();
     return (s == RtState::Uninit || s == RtState::Initializing) ? GORT_ENOTINIT : GORT_ESTATE;
+}
+
+// in_syscall: gp is between gort_entersyscall and gort_exitsyscall; it may
+// not touch its P (sysmon may have handed it to another M).
+inline bool in_syscall(const G *gp) { return (readgstatus(gp) & ~uint32_t(Gscan)) == Gsyscall; }
+
+// may_block: the code for a goroutine call that can park, yield or enter a
+// syscall: GORT_ESTATE while it is inside gort_entersyscall, pinned
+// (gort_proc_pin), holding the stopped world, or holding runtime locks; else
+// GORT_OK.
+inline int may_block(G *gp) {
+    if (gp->m->locks != 0) return GORT_ESTATE;
+    if ((readgstatus(gp) & ~uint32_t(Gscan)) != Grunning) return GORT_ESTATE;
+    return GORT_OK;
 }
 
 // initialised: gort_init has returned (any later state).

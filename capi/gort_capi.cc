@@ -43,6 +43,7 @@ int go_common(gort_fn fn, const void *arg, std::size_t argsize, const gort_go_op
         lockos = opts->lock_os_thread != 0;
     }
     if (!running()) return not_running_code();
+    if (G *self = curg(); self != nullptr && in_syscall(self)) return GORT_ESTATE;
     G *gp = newproc1(fn, arg, argsize, stk, lockos);
     if (goid_out != nullptr) *goid_out = gp->goid;
     return GORT_OK;
@@ -137,7 +138,9 @@ GORT_API int64_t gort_goid(const gort_g *g) {
 
 GORT_API int gort_gosched(void) {
     if (!running()) return not_running_code();
-    if (curg() == nullptr) return GORT_ENOTG;
+    G *gp = curg();
+    if (gp == nullptr) return GORT_ENOTG;
+    if (int rc = may_block(gp)) return rc;
     gosched();
     return GORT_OK;
 }
@@ -146,7 +149,7 @@ GORT_API int gort_park(gort_unlockf unlockf, void *lk, const char *reason) {
     if (!running()) return not_running_code();
     G *gp = curg();
     if (gp == nullptr) return GORT_ENOTG;
-    if (gp->m->locks != 0) return GORT_ESTATE;
+    if (int rc = may_block(gp)) return rc;
     park(reinterpret_cast<unlockf_t>(unlockf), lk, reason != nullptr ? reason : "park");
     return GORT_OK;
 }
@@ -156,6 +159,7 @@ GORT_API int gort_ready(gort_g *g) {
     if (!running()) return not_running_code();  // before touching the handle: it dies with the runtime
     G *gp = reinterpret_cast<G *>(g);
     if (gp->magic != kGMagic) return GORT_EINVAL;
+    if (G *self = curg(); self != nullptr && in_syscall(self)) return GORT_ESTATE;
     if (!try_casgstatus_waiting_runnable(gp)) return GORT_ESTATE;
     ready_runnable(gp);
     return GORT_OK;
@@ -166,6 +170,8 @@ GORT_API int gort_goexit(void) {
     G *gp = curg();
     if (gp == nullptr) return GORT_ENOTG;
     if (is_main_goroutine(gp)) return GORT_ESTATE;  // it ends gort_main by returning
+    if (gp->isextra) return GORT_ESTATE;  // it ends gort_call_as_goroutine by returning
+    if (int rc = may_block(gp)) return rc;
     goexit1();
 }
 

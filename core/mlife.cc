@@ -114,6 +114,7 @@ void newosproc(M *mp) {
 [[noreturn]] void mstart1(void *arg) {
     M *mp = static_cast<M *>(arg);
     if (mp->mstartfn != nullptr) mp->mstartfn();
+    if (mp->is_sysmon) mexit(mp);  // sysmon returned: the runtime is exiting
     if (!mp->is_m0) {
         acquirep(mp->nextp);
         mp->nextp = nullptr;
@@ -144,6 +145,17 @@ M *allocm(P *pp) {
     mp->g0->issystem = true;
     mp->g0->goid = -1;
     return mp;
+}
+
+// seed: newsysmon. sysmon's M holds no P and is not counted by checkdead.
+void newsysmon() {
+    M *mp = allocm(nullptr);
+    mp->is_sysmon = true;
+    mp->mstartfn = sysmon;
+    lock(&sched.lock);
+    sched.nmsys++;
+    unlock(&sched.lock);
+    newosproc(mp);
 }
 
 // seed: _newm. Create a new m. It starts with fn, then the scheduler.
@@ -211,7 +223,9 @@ void stopm() {
         mexit(mp);
     }
     mput(mp);
+    checkdead();
     unlock(&sched.lock);
+    run_deadlock_hook();
     mpark(mp);
     // (seed: the helpgc branch; GC helper Ms come with the GC hooks issue.)
     acquirep(mp->nextp);
@@ -235,6 +249,10 @@ void startm(P *pp, bool spinning) {
     }
     M *mp = mget();
     unlock(&sched.lock);
+    // gort: a P leaves the idle list; if sysmon sleeps because every P was
+    // idle, it must watch this one (a host thread can start work on an idle
+    // runtime, and only sysmon preempts).
+    if (sched.sysmonwait.load(std::memory_order_relaxed) != 0) sysmon_wake();
     if (mp == nullptr) {
         newm(spinning ? mspinning : nullptr, pp);
         return;
@@ -262,8 +280,7 @@ void handoffp(P *pp) {
     lock(&sched.lock);
     if (load_relaxed(sched.gcwaiting) != 0) {
         pp->status.store(Pgcstop, std::memory_order_relaxed);
-        sched.stopwait--;
-        if (sched.stopwait == 0) notewakeup(&sched.stopnote);
+        if (--sched.stopwait == 0) notewakeup(&sched.stopnote);
         unlock(&sched.lock);
         return;
     }
@@ -290,7 +307,9 @@ void wakep() {
 void incidlelocked(int32_t v) {
     lock(&sched.lock);
     sched.nmidlelocked += v;
+    if (v > 0) checkdead();
     unlock(&sched.lock);
+    if (v > 0) run_deadlock_hook();
 }
 
 namespace {
@@ -361,8 +380,7 @@ void gcstopm() {
     P *pp = releasep();
     lock(&sched.lock);
     pp->status.store(Pgcstop, std::memory_order_relaxed);
-    sched.stopwait--;
-    if (sched.stopwait == 0) notewakeup(&sched.stopnote);
+    if (--sched.stopwait == 0) notewakeup(&sched.stopnote);
     unlock(&sched.lock);
     stopm();
 }

@@ -226,6 +226,7 @@ int32_t gcount() {
         if (pp == nullptr) break;
         n -= load_relaxed(pp->gfreecnt);
     }
+    n -= extram_idle_gs();  // foreign threads' goroutines between calls
     return n < 0 ? 0 : int32_t(n);
 }
 

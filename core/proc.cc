@@ -104,7 +104,7 @@ void execute(G *gp) {
     gp->stackguard0.store(gp->stack.lo + kStackGuard, std::memory_order_relaxed);
     counter_inc(mp->p->schedtick);
     counter_inc(mp->p->nswitch);
-    mp->curg = gp;
+    store_relaxed(mp->curg, gp);
     gp->m = mp;
     gogo(gp);
 }
@@ -280,8 +280,8 @@ top:
 void dropg() {
     M *mp = getg()->m;
     if (mp->lockedg == nullptr) {
-        mp->curg->m = nullptr;
-        mp->curg = nullptr;
+        load_relaxed(mp->curg)->m = nullptr;
+        store_relaxed(mp->curg, static_cast<G *>(nullptr));
     }
 }
 

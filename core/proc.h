@@ -80,6 +80,40 @@ P *releasep();                                            // seed: releasep
 
 // ---- stop the world (core/stoptheworld.cc) ----
 void stoptheworld();                                      // seed: stoptheworld
+void starttheworld();                                     // seed: starttheworld
+void freezetheworld();                                    // seed: freezetheworld
+void worldsema_acquire();                                 // seed: semacquire(&worldsema)
+void worldsema_release();                                 // seed: semrelease(&worldsema)
+void set_newprocs(int32_t n);                             // seed: newprocs = n (worldsema held, world stopped)
+
+// ---- system calls (core/syscall.cc) ----
+// sp: the caller's stack pointer; frames above it stay live in the call.
+void reentersyscall(uintptr_t sp);                        // seed: reentersyscall
+void entersyscallblock(uintptr_t sp);                     // seed: entersyscallblock
+void exitsyscall();                                       // seed: exitsyscall
+G0ONLY void exitsyscall0(G *gp);                          // seed: exitsyscall0
+
+// ---- sysmon and preemption (core/sysmon.cc) ----
+void newsysmon();                                         // seed: newsysmon (core/mlife.cc)
+void sysmon();                                            // seed: sysmon; returns at shutdown
+void sysmon_wake();                                       // wake sysmon from its deep sleep
+bool preemptall();                                        // seed: preemptall
+bool preemptone(P *pp);                                   // seed: preemptone
+
+// ---- foreign threads (core/extram.cc) ----
+M *needm();                                               // seed: needm (binds an extra M to this thread)
+bool extram_detach();                                     // seed: dropm of the bound M; false if none
+bool cgocall(void (*fn)(void *), void *arg);              // run fn as this thread's goroutine
+int32_t extram_idle_gs();
+void extram_shutdown();
+
+// ---- fork (core/fork.cc) ----
+void install_atfork();
+
+// ---- deadlock detection (core/checkdead.cc) ----
+void checkdead();                                         // seed: checkdead (sched.lock held)
+void run_deadlock_hook();                                 // after unlock: the hook, if checkdead asked
+void set_deadlock_hook(void (*hook)(void *), void *ctx);
 
 // ---- runtime-wide allocation of G/M/P and wait nodes (core/rtalloc.cc) ----
 void *rtalloc(std::size_t size);  // zeroed, 64-byte aligned; fatal on failure

@@ -86,7 +86,7 @@ void mainexit0(G *gp) {
     P *pp = mp->p;
     gfput(pp, gp);
     mp->p = nullptr;
-    pp->m = nullptr;
+    store_relaxed(pp->m, static_cast<M *>(nullptr));
     lock(&sched.lock);
     sched.m0_resume = true;
     if (mp->is_m0) {
@@ -118,7 +118,9 @@ void mainexit0(G *gp) {
 void runtime_main(void *) {
     mainfn(mainarg);
     // Like a Go program's exit: other goroutines do not run again. They
-    // stop at their next scheduling point; shutdown frees them.
+    // stop at their next scheduling point; shutdown frees them. worldsema
+    // stays held: nobody restarts this world (shutdown releases it).
+    worldsema_acquire();
     stoptheworld();
     mcall(mainexit0, /*dying=*/true);
 }
@@ -156,6 +158,8 @@ void release_all() {
     sched.~SchedT();
     new (&sched) SchedT();
     store_relaxed(foreign_created, uint64_t(0));
+    set_deadlock_hook(nullptr, nullptr);
+    worldsema_release();  // taken by shutdown or by gort_main's return
     mainfn = nullptr;
     mainarg = nullptr;
     main_g = nullptr;
@@ -166,6 +170,10 @@ void exit_all_ms() {
     lock(&sched.lock);
     sched.exiting.store(true, std::memory_order_relaxed);
     while (M *mp = mget()) notewakeup(&mp->park);
+    if (sched.sysmonwait.load() != 0) {
+        sched.sysmonwait.store(0);
+        notewakeup(&sched.sysmonnote);
+    }
     for (M *mp = load_relaxed(allm); mp != nullptr; mp = mp->alllink) {
         if (mp->lockedsleep) {
             mp->lockedsleep = false;
@@ -183,6 +191,7 @@ void exit_all_ms() {
             munmap(reinterpret_cast<void *>(base), mp->g0->stack.hi - base);
         }
     }
+    extram_shutdown();  // calls from foreign threads have left their Ms
 }
 
 }  // namespace
@@ -245,6 +254,7 @@ int rt_init(const RtConfig &cfg) {
             stk = kDefaultStackSize;
     }
     debug = dv;
+    install_atfork();
     default_stack_size = stk;
     sched.maxmcount = cfg.max_threads > 0 ? cfg.max_threads : 10000;
     lock(&sched.lock);
@@ -269,6 +279,7 @@ int rt_main(void (*fn)(void *), void *arg) {
     unlock(&sched.lock);
     acquirep(pp);
     main_g = newproc1(runtime_main, nullptr, 0, 0, false);
+    newsysmon();
     // Goroutines queued from host threads before gort_main need Ms too.
     if (load_relaxed(sched.runqsize) != 0) wakep();
     mstart(m0);  // returns once the main goroutine has returned
@@ -278,14 +289,21 @@ int rt_main(void (*fn)(void *), void *arg) {
 }
 
 int rt_start() {
-    if (!cas_state(RtState::Init, RtState::Running)) return GORT_ESTATE;
+    if (rtstate() != RtState::Init) return GORT_ESTATE;  // (worldsema may be held for good: gort_main returned)
+    worldsema_acquire();  // gort_set_maxprocs in the Init state must not race with the start
+    if (!cas_state(RtState::Init, RtState::Running)) {
+        worldsema_release();
+        return GORT_ESTATE;
+    }
     lock(&sched.lock);
     sched.started = true;
     int32_t n = load_relaxed(sched.runqsize);
     unlock(&sched.lock);
+    newsysmon();
     // Goroutines queued before the start: one M each, up to the idle Ps
     // (as injectglist).
     for (; n != 0 && load_relaxed(sched.npidle) != 0; n--) startm(nullptr, false);
+    worldsema_release();
     return GORT_OK;
 }
 
@@ -295,8 +313,12 @@ int rt_shutdown() {
         return GORT_EBUSY;  // gort_main owns the runtime until it returns
     } else if (s == RtState::Running) {
         if (!cas_state(RtState::Running, RtState::ShuttingDown)) return GORT_ESTATE;
+        worldsema_acquire();  // a goroutine may be stopping the world itself
         stoptheworld();  // from this host thread: waits for every P to stop
-    } else if (s == RtState::Init || s == RtState::Stopped) {
+    } else if (s == RtState::Init) {
+        if (!cas_state(s, RtState::ShuttingDown)) return GORT_ESTATE;
+        worldsema_acquire();  // for the release in release_all
+    } else if (s == RtState::Stopped) {
         if (!cas_state(s, RtState::ShuttingDown)) return GORT_ESTATE;
     } else {
         return GORT_ENOTINIT;

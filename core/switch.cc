@@ -59,7 +59,7 @@ inline void asan_finish(void *fake) { __sanitizer_finish_switch_fiber(fake, null
 #endif
     void (*fn)(G *) = mp->mcallfn;
     mp->mcallfn = nullptr;
-    fn(mp->curg);
+    fn(mp->curg.load(std::memory_order_relaxed));
     gothrow("mcall: continuation returned");
 }
 

@@ -123,7 +123,7 @@ void dumpgoroutines(int fd) {
         if (s & Gscan) putstr(fd, ", scan");
         if (gp->lockedm != nullptr) putstr(fd, ", locked to thread");
         putstr(fd, "]:\n");
-        if (self != nullptr && gp == self->m->curg && self->m->curg != nullptr) {
+        if (self != nullptr && gp == self->m->curg.load(std::memory_order_relaxed)) {
             backtrace_here(fd);
         } else {
             // Native backtraces of suspended goroutines from their saved
@@ -133,7 +133,7 @@ void dumpgoroutines(int fd) {
             putstr(fd, ")\n");
         }
     }
-    if (self == nullptr || self->m->curg == nullptr) {
+    if (self == nullptr || self->m->curg.load(std::memory_order_relaxed) == nullptr) {
         putstr(fd, "\nthread backtrace:\n");
         backtrace_here(fd);
     }
