@@ -66,10 +66,6 @@ void mcommoninit(M *mp) {
 
 void *thread_start(void *arg) {
     M *mp = static_cast<M *>(arg);
-    // Written by the thread itself, before it can take a P: shutdown reads
-    // it only after every P has stopped, which orders the two through
-    // sched.lock. (The creator's pthread_create may return after all that.)
-    mp->thread = static_cast<unsigned long>(pthread_self());
     mstart(mp);
     return nullptr;
 }
@@ -100,6 +96,16 @@ void newosproc(M *mp) {
     int err = pthread_create(&tid, &attr, thread_start, mp);
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     pthread_attr_destroy(&attr);
+    // Shutdown joins mp->thread. Written by the creator under sched.lock:
+    // creators are Ms that shutdown waits for (they hold a P, or are sysmon
+    // or gort_start) or host threads, which must not race with shutdown. (The
+    // new thread cannot write it itself: sysmon's thread may not have run
+    // at all when shutdown joins it.)
+    if (err == 0) {
+        lock(&sched.lock);
+        mp->thread = static_cast<unsigned long>(tid);
+        unlock(&sched.lock);
+    }
     if (err != 0) {
         printstr("runtime: failed to create new OS thread (have ");
         printint(mp->id);

@@ -16,6 +16,13 @@ void procresize(int32_t nprocs) {
     if (old < 0 || old > kMaxGomaxprocs || nprocs <= 0 || nprocs > kMaxGomaxprocs)
         gothrow("procresize: invalid arg");
 
+    // Departure: every P is re-listed as idle at the end. The seed runs
+    // with the world stopped, when the idle list is empty; gort also runs
+    // before the start (gort_init, gort_set_maxprocs in the Init state),
+    // when every P is on it. Empty it first so no P is listed twice.
+    while (pidleget() != nullptr) {
+    }
+
     // initialize new Ps
     for (int32_t i = 0; i < nprocs; i++) {
         if (allp[i] == nullptr) {
