@@ -44,8 +44,7 @@ int go_common(gort_fn fn, const void *arg, std::size_t argsize, const gort_go_op
     }
     if (!running()) return not_running_code();
     if (G *self = curg(); self != nullptr && in_syscall(self)) return GORT_ESTATE;
-    G *gp = newproc1(fn, arg, argsize, stk, lockos);
-    if (goid_out != nullptr) *goid_out = gp->goid;
+    newproc1(fn, arg, argsize, stk, lockos, goid_out);
     return GORT_OK;
 }
 

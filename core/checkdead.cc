@@ -63,9 +63,9 @@ void checkdead() {
         gothrow("checkdead: inconsistent counts");
     }
     int grunning = 0;
-    for (std::size_t i = 0;; i++) {
+    std::size_t n = allglen();  // acquire: the first n Gs are initialised
+    for (std::size_t i = 0; i < n; i++) {
         G *gp = allg_at(i);
-        if (gp == nullptr) break;
         // Extra Ms' goroutines sit in Gsyscall between calls; a bound one
         // already made run > 0 above.
         if (gp->issystem || gp->isextra) continue;

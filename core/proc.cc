@@ -104,7 +104,7 @@ void execute(G *gp) {
     gp->stackguard0.store(gp->stack.lo + kStackGuard, std::memory_order_relaxed);
     counter_inc(mp->p->schedtick);
     counter_inc(mp->p->nswitch);
-    store_relaxed(mp->curg, gp);
+    store_rel(mp->curg, gp);  // publishes *gp to preemptone
     gp->m = mp;
     gogo(gp);
 }

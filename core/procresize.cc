@@ -106,7 +106,7 @@ void acquirep(P *pp) {
         gothrow("acquirep: invalid p state");
     }
     mp->p = pp;
-    store_relaxed(pp->m, mp);
+    store_rel(pp->m, mp);  // publishes *mp to preemptone's acquire load
     pp->status.store(Prunning, std::memory_order_relaxed);
 }
 

@@ -127,7 +127,7 @@ void starttheworld() {
             keep = pp;
             continue;
         }
-        store_relaxed(pp->m, mget());
+        store_rel(pp->m, mget());
         pp->link = p1;
         p1 = pp;
     }

@@ -107,7 +107,7 @@ bool exitsyscallfast() {
     if (pp != nullptr && pp->status.load(std::memory_order_relaxed) == Psyscall &&
         pp->status.compare_exchange_strong(s, Prunning, std::memory_order_seq_cst)) {
         // There's a cpu for us, so we can run.
-        store_relaxed(pp->m, mp);
+        store_rel(pp->m, mp);  // publishes *mp to preemptone's acquire load
         return true;
     }
     // Try to get any other idle P.

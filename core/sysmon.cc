@@ -172,10 +172,10 @@ bool preemptall() {
 // see the request at gort_safepoint, at a managed-stack frame push (the
 // stack check, as in the seed), and at any scheduling call.
 bool preemptone(P *pp) {
-    M *mp = load_relaxed(pp->m);
+    M *mp = load_acq(pp->m);  // pairs with acquirep's release: *mp is initialised
     G *self = getg();
     if (mp == nullptr || (self != nullptr && mp == self->m)) return false;
-    G *gp = load_relaxed(mp->curg);
+    G *gp = load_acq(mp->curg);
     if (gp == nullptr || gp == mp->g0) return false;
     gp->preempt.store(true, std::memory_order_relaxed);
     // Setting stackguard0 to kStackPreempt folds preemption into the normal

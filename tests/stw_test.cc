@@ -49,7 +49,7 @@ struct Churn {
 // are readied and exit: while it is stopped nothing else runs (progress is
 // frozen), and afterwards every goroutine has finished.
 TEST(StopTheWorld, RepeatedUnderChurn) {
-    const int n = int(scaled(10000, 300, 2000)), rounds = int(scaled(100, 20, 50));
+    const int n = int(scaled(10000, 100, 2000)), rounds = int(scaled(100, 10, 50));
     Churn c;
     run_main(2, [&] {
         Join join(n);
@@ -119,7 +119,7 @@ TEST(StopTheWorld, ConcurrentStoppersTakeTurns) {
 // procresize at run time: up and down under load, from a goroutine; no
 // goroutine is lost and the previous value comes back.
 TEST(SetMaxprocs, UpAndDownUnderLoad) {
-    const int n = int(scaled(5000, 200, 1000));
+    const int n = int(scaled(5000, 60, 1000));
     const int sizes[] = {3, 1, 4, 2, 8, 1, 2};
     Churn c;
     run_main(2, [&] {
@@ -130,7 +130,7 @@ TEST(SetMaxprocs, UpAndDownUnderLoad) {
                 join.done();
             });
         int prev = 2;
-        for (int rep = 0; rep < int(scaled(10, 3, 5)); rep++) {
+        for (int rep = 0; rep < int(scaled(10, 2, 5)); rep++) {
             for (int s : sizes) {
                 ASSERT_EQ(gort_set_maxprocs(s), prev);
                 EXPECT_EQ(gort_maxprocs(), s);
