@@ -56,7 +56,10 @@ std::atomic<uint64_t> generation{1};
 // Extra goroutines not inside a call (gcount leaves them out).
 std::atomic<int32_t> idle_extra_gs{0};
 // Calls in progress: shutdown waits for them to leave before it frees Ms.
+// busy_waiter: shutdown sleeps on busy (seq_cst with the decrement: one of
+// the two sides sees the other).
 std::atomic<uint32_t> busy{0};
+std::atomic<bool> busy_waiter{false};
 
 // seed: lockextra(nilokay=true). gort never waits for a non-empty list: a
 // thread that finds it empty allocates a new extra M (newextram) itself.
@@ -248,7 +251,7 @@ bool cgocall(void (*fn)(void *), void *arg) {
     mp->cgo_fn = nullptr;
     mp->cgo_arg = nullptr;
     idle_extra_gs.fetch_add(1, std::memory_order_relaxed);
-    if (busy.fetch_sub(1, std::memory_order_release) == 1) futexwakeup(&busy, 1);
+    if (busy.fetch_sub(1) == 1 && busy_waiter.load()) futexwakeup(&busy, 1);
     return done;
 }
 
@@ -259,7 +262,9 @@ int32_t extram_idle_gs() { return idle_extra_gs.load(std::memory_order_relaxed);
 // forget every extra M (release_all frees them with allm) and make every
 // thread's binding stale.
 void extram_shutdown() {
-    for (uint32_t n; (n = busy.load(std::memory_order_acquire)) != 0;) futexsleep(&busy, n, -1);
+    busy_waiter.store(true);
+    for (uint32_t n; (n = busy.load()) != 0;) futexsleep(&busy, n, -1);
+    busy_waiter.store(false);
     extram.store(0, std::memory_order_relaxed);
     idle_extra_gs.store(0, std::memory_order_relaxed);
     generation.fetch_add(1, std::memory_order_release);

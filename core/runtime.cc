@@ -165,6 +165,18 @@ void release_all() {
     main_g = nullptr;
 }
 
+// Joins mp's thread (if it has one) and unmaps the stack newosproc made.
+void join_m(M *mp) {
+    if (!mp->has_thread) return;
+    if (mp->thread == 0 || pthread_join(static_cast<pthread_t>(mp->thread), nullptr) != 0)
+        gothrow("shutdown: cannot join an M's thread");
+    mp->has_thread = false;
+    // The thread's stack (newosproc): one guard page below g0's.
+    std::size_t pg = std::size_t(sysconf(_SC_PAGESIZE));
+    uintptr_t base = mp->g0->stack.lo - pg;
+    munmap(reinterpret_cast<void *>(base), mp->g0->stack.hi - base);
+}
+
 // Makes every runtime M leave its thread and joins them. World stopped.
 void exit_all_ms() {
     lock(&sched.lock);
@@ -181,16 +193,13 @@ void exit_all_ms() {
         }
     }
     unlock(&sched.lock);
-    for (M *mp = load_acq(allm); mp != nullptr; mp = mp->alllink) {
-        if (mp->has_thread) {
-            pthread_join(static_cast<pthread_t>(mp->thread), nullptr);
-            mp->has_thread = false;
-            // The thread's stack (newosproc): one guard page below g0's.
-            std::size_t pg = std::size_t(sysconf(_SC_PAGESIZE));
-            uintptr_t base = mp->g0->stack.lo - pg;
-            munmap(reinterpret_cast<void *>(base), mp->g0->stack.hi - base);
-        }
-    }
+    // sysmon first: it is the one M that keeps running while the world is
+    // stopped, and it may be creating an M (retake -> handoffp -> startm)
+    // whose thread id it has not yet recorded. Once it has left, every
+    // creator has (host threads must not race with shutdown).
+    for (M *mp = load_acq(allm); mp != nullptr; mp = mp->alllink)
+        if (mp->is_sysmon) join_m(mp);
+    for (M *mp = load_acq(allm); mp != nullptr; mp = mp->alllink) join_m(mp);
     extram_shutdown();  // calls from foreign threads have left their Ms
 }
 
