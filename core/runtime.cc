@@ -27,9 +27,11 @@
 
 #include "capi/include/gort/gort.h"
 #include "core/atomics.h"
+#include "core/chan.h"
 #include "core/gstatus.h"
 #include "core/proc.h"
 #include "core/runq.h"
+#include "core/sema.h"
 #include "core/stack_alloc.h"
 #include "core/switch.h"
 #include "core/throw.h"
@@ -145,6 +147,10 @@ void release_all() {
         mp = next;
     }
     store_relaxed(allm, static_cast<M *>(nullptr));
+    // Channels and semaphores: the goroutines waiting on them are gone.
+    sudog_release_all();
+    sema_reset();
+    chan_epoch.fetch_add(1, std::memory_order_release);  // old channels can only be freed
     for (P *&pp : allp) {
         if (pp != nullptr) {
             pp->~P();

@@ -18,6 +18,7 @@ namespace gort {
 struct G;
 struct M;
 struct P;
+struct sudog;  // core/sudog.h
 
 // ---- goroutine status (seed: _Gidle ... _Gscanenqueue) ----
 // The values are pinned: debuggers and the Python binding read them.
@@ -119,6 +120,13 @@ struct alignas(64) G {
     uintptr_t syscallsp = 0;
     bool pinned = false;            // gort_proc_pin (owner)
     bool isextra = false;           // the goroutine of an extra M (foreign thread)
+    // ---- channels (core/select.cc; modern Go's g.selectDone) ----
+    // (generation << 1) | done. A select in progress stores a new generation
+    // with done clear before it enqueues its sudogs; whoever wakes it (a
+    // channel operation, close, or its timeout timer) must first CAS done
+    // from 0 to 1. The generation lets a late timer of an earlier select
+    // lose the CAS.
+    std::atomic<uint64_t> selectdone{0};
 };
 
 // M is an OS thread (seed: type m).
@@ -187,6 +195,10 @@ struct alignas(64) P {
     uint64_t goidcache = 0, goidcacheend = 0;
     // Statistics (owner writes, anyone reads).
     std::atomic<uint64_t> ncreated{0}, nswitch{0}, nsteal{0};
+    // Free sudogs (core/sudog.cc, seed-era acquireSudog's cache); owner only.
+    static constexpr int kSudogCache = 128;
+    int32_t nsudogcache = 0;
+    sudog *sudogcache[kSudogCache] = {};
 };
 
 // sched (seed: schedt).

@@ -312,6 +312,127 @@ GORT_API int gort_poll_fd(int fd, int events, int64_t timeout_ns);
  * waiting on; a close without it is detected later (by sysmon). */
 GORT_API int gort_poll_close(int fd);
 
+/* ---- Channels (Go's chan and select) ----
+ * A channel carries elements of elemsize bytes (0 .. 65535; 0 makes a pure
+ * signalling channel) and buffers up to cap of them (0: unbuffered, every
+ * send meets a receive). Elements are copied in and out by value.
+ * Semantics are Go's: FIFO for buffered elements and for blocked senders and
+ * receivers; a blocked sender hands its element directly to a receiver;
+ * close wakes every blocked goroutine; a receive from a closed channel
+ * returns the buffered elements, then succeeds at once with a zeroed element
+ * and *ok = 0. Where Go panics, gort returns GORT_ECLOSED (send on a closed
+ * channel, also when the close comes while the sender is blocked; close of a
+ * closed channel). A NULL or freed channel is GORT_EINVAL.
+ *
+ * Blocking calls (send, recv, select with a timeout other than 0) need a
+ * goroutine: GORT_ENOTG from a host thread, GORT_ESTATE inside
+ * gort_entersyscall, while pinned or holding the stopped world. The try
+ * calls, close, len, cap and free work from any thread, host threads
+ * included (a waiter they wake is made runnable as by gort_ready).
+ * A goroutine blocked in a channel operation is not gort_ready's to wake.
+ *
+ * gort_chan_new: GORT_EINVAL if out is NULL, elemsize >= 65536 or the buffer
+ *   would exceed 2^40 bytes. Needs gort_init.
+ * gort_chan_send: copies elemsize bytes from elem (NULL only if elemsize is
+ *   0); blocks until a receiver takes it or there is room in the buffer.
+ * gort_chan_recv: blocks until an element arrives (copied to elem; elem may
+ *   be NULL to drop it) or the channel is closed and drained. ok may be
+ *   NULL; *ok = 1: an element was received, 0: closed (elem zeroed).
+ * gort_chan_trysend / gort_chan_tryrecv: the same without blocking:
+ *   GORT_EAGAIN where the blocking call would wait.
+ * gort_chan_close: GORT_ECLOSED if already closed.
+ * gort_chan_len / gort_chan_cap: elements buffered now / buffer size (>= 0),
+ *   or GORT_EINVAL.
+ * gort_chan_free: releases the channel. GORT_EBUSY (and nothing changes)
+ *   while goroutines are blocked on it, including a select that has been
+ *   woken by another case but has not yet returned. No other call may use
+ *   the channel concurrently with or after a successful free. A channel
+ *   belongs to the runtime that made it: after gort_shutdown it can only be
+ *   freed (other calls return GORT_ESTATE), whatever waited on it. */
+typedef struct gort_chan gort_chan;
+GORT_API int gort_chan_new(size_t elemsize, size_t cap, gort_chan **out);
+GORT_API int gort_chan_send(gort_chan *c, const void *elem);
+GORT_API int gort_chan_recv(gort_chan *c, void *elem, int *ok);
+GORT_API int gort_chan_trysend(gort_chan *c, const void *elem);
+GORT_API int gort_chan_tryrecv(gort_chan *c, void *elem, int *ok);
+GORT_API int gort_chan_close(gort_chan *c);
+GORT_API int gort_chan_len(const gort_chan *c);
+GORT_API int gort_chan_cap(const gort_chan *c);
+GORT_API int gort_chan_free(gort_chan *c);
+
+/* gort_select: Go's select over n cases (0 <= n <= 65536). Each case is a
+ * send (dir GORT_SEND, elem: the element to send) or a receive (GORT_RECV,
+ * elem: where to store it, or NULL) on channel c; a case with c NULL never
+ * proceeds (Go's nil channel). When several cases can proceed, one is chosen
+ * uniformly at random. Returns the index of the case that ran and sets its
+ * ok: 1 if it sent or received an element, 0 if its channel was closed (a
+ * receive then got a zeroed element; a send did not send - where Go
+ * panics). The other cases' ok fields are left alone.
+ * timeout_ns 0: poll, GORT_EAGAIN if no case is ready (any thread);
+ * negative: wait for ever; positive: GORT_ETIMEDOUT if no case proceeded
+ * within timeout_ns. GORT_EINVAL: cases NULL with n > 0, n out of range, a
+ * dir other than GORT_SEND / GORT_RECV, a send with a NULL elem on a channel
+ * whose elemsize is not 0, or a bad channel. */
+enum { GORT_SEND = 1, GORT_RECV = 2 };
+typedef struct gort_select_case {
+    gort_chan *c;
+    int dir;
+    void *elem;
+    int ok;
+} gort_select_case;
+GORT_API int gort_select(gort_select_case *cases, int n, int64_t timeout_ns);
+
+/* ---- Synchronisation (Go's sync package and runtime semaphore) ----
+ * Plain structs owned by the caller; all-zero bytes is the initial state
+ * (unlocked, no waiters, counter 0), so they need no init or destroy call.
+ * They must not be moved or copied while in use. None is tied to a
+ * goroutine: a mutex may be unlocked by another goroutine or thread. Calls
+ * that may block need a goroutine (GORT_ENOTG / GORT_ESTATE as for
+ * channels); the others work from any thread. If the runtime shuts down
+ * while goroutines wait on one of them, zero it before using it again.
+ *
+ * gort_mutex: sync.Mutex. Spins briefly when another P holds it, then
+ *   parks; FIFO wakeups, and starvation mode: once a waiter has waited more
+ *   than 1 ms, the mutex is handed directly from unlocker to waiter until
+ *   the queue drains. gort_mutex_trylock: GORT_EBUSY if it cannot take the
+ *   mutex at once (any thread). gort_mutex_unlock: GORT_ESTATE if not
+ *   locked (any thread). */
+typedef struct gort_mutex { uint64_t opaque[2]; } gort_mutex;
+GORT_API int gort_mutex_lock(gort_mutex *m);
+GORT_API int gort_mutex_trylock(gort_mutex *m);
+GORT_API int gort_mutex_unlock(gort_mutex *m);
+
+/* gort_cond: sync.Cond. gort_cond_wait: m must be locked by the caller
+ *   (GORT_ESTATE otherwise); atomically unlocks it and parks until signalled,
+ *   then locks m again before returning. Wakeups may be spurious from the
+ *   caller's point of view: re-check the condition in a loop.
+ *   gort_cond_signal wakes the longest waiter, gort_cond_broadcast all of
+ *   them (any thread; a no-op without waiters). */
+typedef struct gort_cond { uint64_t opaque[4]; } gort_cond;
+GORT_API int gort_cond_wait(gort_cond *c, gort_mutex *m);
+GORT_API int gort_cond_signal(gort_cond *c);
+GORT_API int gort_cond_broadcast(gort_cond *c);
+
+/* gort_wg: sync.WaitGroup. gort_wg_add adds delta (may be negative) to the
+ *   counter; when it reaches 0 every waiter is released. GORT_ESTATE (and
+ *   nothing changes) if the counter would go negative, or for an add of a
+ *   positive delta to a zero counter while goroutines wait (Go's "Add called
+ *   concurrently with Wait"). gort_wg_done is gort_wg_add(w, -1).
+ *   gort_wg_wait blocks until the counter is 0; GORT_ESTATE if the WaitGroup
+ *   was reused before it returned. */
+typedef struct gort_wg { uint64_t opaque[2]; } gort_wg;
+GORT_API int gort_wg_add(gort_wg *w, int delta);
+GORT_API int gort_wg_done(gort_wg *w);
+GORT_API int gort_wg_wait(gort_wg *w);
+
+/* Go's runtime semaphore: *addr counts available units (4-byte aligned,
+ * GORT_EINVAL otherwise). gort_semacquire waits until *addr > 0 and
+ * decrements it (goroutine only); gort_semrelease increments it and wakes a
+ * waiter, longest-waiting first (any thread). Other code may read or
+ * change *addr only with atomic operations. */
+GORT_API int gort_semacquire(uint32_t *addr);
+GORT_API int gort_semrelease(uint32_t *addr);
+
 #ifdef __cplusplus
 }
 #endif
