@@ -161,6 +161,15 @@ void semrelease1(std::atomic<uint32_t> *addr, bool handoff) {
     }
 }
 
+int sema_waiters(const void *addr) {
+    semaRoot *root = semroot(addr);
+    int n = 0;
+    lock(&root->lock);
+    for (sudog *s = root->head; s != nullptr; s = s->next) n += s->elem == addr;
+    unlock(&root->lock);
+    return n;
+}
+
 void sema_reset() {
     for (semaRoot &r : semtable) {
         r.head = nullptr;

@@ -41,6 +41,8 @@ void semacquire1(std::atomic<uint32_t> *addr, bool lifo, const char *reason);
 void semrelease1(std::atomic<uint32_t> *addr, bool handoff);
 inline void semacquire(std::atomic<uint32_t> *addr) { semacquire1(addr, false, "semacquire"); }
 inline void semrelease(std::atomic<uint32_t> *addr) { semrelease1(addr, false); }
+// Goroutines queued on addr now (tests and dumps; takes the root's lock).
+int sema_waiters(const void *addr);
 // Shutdown: forget every waiter (their goroutines are discarded).
 void sema_reset();
 
