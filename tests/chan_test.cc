@@ -378,7 +378,7 @@ TEST(Chan, StressManyProducersConsumers) {
         for (int procs : {1, 2}) {
             run_main(procs, [cap] {
                 const int np = 8, nc = 8;
-                static const int64_t per = scaled(20000, 1000, 4000);
+                static const int64_t per = scaled(20000, 200, 2000);
                 gort_chan *c = mk(sizeof(int64_t), cap);
                 gort_chan *res = mk(sizeof(int64_t), nc);
                 for (int p = 0; p < np; p++) {

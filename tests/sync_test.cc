@@ -99,7 +99,7 @@ TEST(Sync, MutexMutualExclusion) {
                 bool overlap = false;
             } s;
             const int ng = 8;
-            static const int64_t per = scaled(20000, 2000, 5000);
+            static const int64_t per = scaled(20000, 500, 4000);
             gort_wg_add(&s.wg, ng);
             for (int g = 0; g < ng; g++) {
                 gort_go([](void *p) {
@@ -123,50 +123,55 @@ TEST(Sync, MutexMutualExclusion) {
     }
 }
 
-// Starvation mode: a hog on one P re-locks the mutex right after each unlock
-// and never yields; a waiter on the other P can only get the mutex once it has
-// waited more than 1 ms and switched the mutex to starvation mode, where the
-// hog's unlock hands it over directly.
+// Starvation mode, deterministically on one P: the hog holds the mutex
+// except for an unlock immediately followed by a re-lock, and yields only
+// while holding it. So the waiter only ever runs while the mutex is held: in
+// normal mode it is woken, loses, and queues again (at the front) for ever.
+// Once it has waited more than 1 ms it sets starvation mode, and the hog's
+// next unlock hands the mutex over to it directly: the hog's following lock
+// returns only after the waiter has had the mutex.
 TEST(Sync, MutexStarvationMode) {
-    run_main(2, [] {
+    run_main(1, [] {
         struct S {
             gort_mutex m{};
-            std::atomic<bool> waiter_got{false}, hog_started{false};
-            std::atomic<bool> saw_starving{false};
+            bool waiter_got = false;  // under m
             int64_t waited_ns = 0;
+            int hog_unlocks_starving = 0, handoffs = 0;
             gort_wg wg{};
         } s;
         gort_wg_add(&s.wg, 2);
         gort_go([](void *p) {  // the hog
             auto *s = static_cast<S *>(p);
-            int64_t deadline = now_ns() + 30'000'000'000;
             gort_mutex_lock(&s->m);
-            s->hog_started = true;
-            while (!s->waiter_got.load() && now_ns() < deadline) {
-                int64_t t = now_ns();
-                while (now_ns() - t < 50'000) {
-                }  // hold it 50 us
-                if (mutex_state(&s->m) & kStarving) s->saw_starving = true;
+            gort_go([](void *p) {  // the waiter
+                auto *s = static_cast<S *>(p);
+                int64_t t0 = now_ns();
+                gort_mutex_lock(&s->m);
+                s->waited_ns = now_ns() - t0;
+                s->waiter_got = true;
                 gort_mutex_unlock(&s->m);
-                gort_mutex_lock(&s->m);  // at once: a woken waiter in normal mode loses
+                gort_wg_done(&s->wg);
+            }, s, 0, nullptr);
+            int64_t deadline = now_ns() + 30'000'000'000;
+            while (!s->waiter_got && now_ns() < deadline) {
+                gort_gosched();  // the waiter runs only here, with the mutex held
+                int64_t t = now_ns();
+                while (now_ns() - t < 100'000) {
+                }  // hold it 100 us
+                bool starving = (mutex_state(&s->m) & kStarving) != 0;
+                if (starving) s->hog_unlocks_starving++;
+                gort_mutex_unlock(&s->m);
+                gort_mutex_lock(&s->m);
+                if (starving && s->waiter_got) s->handoffs++;
             }
             gort_mutex_unlock(&s->m);
             gort_wg_done(&s->wg);
         }, &s, 0, nullptr);
-        gort_go([](void *p) {  // the waiter
-            auto *s = static_cast<S *>(p);
-            while (!s->hog_started.load()) gort_gosched();
-            int64_t t0 = now_ns();
-            gort_mutex_lock(&s->m);
-            s->waited_ns = now_ns() - t0;
-            s->waiter_got = true;
-            gort_mutex_unlock(&s->m);
-            gort_wg_done(&s->wg);
-        }, &s, 0, nullptr);
         ASSERT_EQ(gort_wg_wait(&s.wg), GORT_OK);
-        EXPECT_TRUE(s.waiter_got.load()) << "the waiter starved for 30 s";
-        EXPECT_TRUE(s.saw_starving.load()) << "the mutex never entered starvation mode";
-        EXPECT_GE(s.waited_ns, 1'000'000) << "starvation mode needs a 1 ms wait";
+        EXPECT_TRUE(s.waiter_got) << "the waiter starved for 30 s";
+        EXPECT_GE(s.waited_ns, 1'000'000) << "it cannot get the mutex before starvation mode (1 ms)";
+        EXPECT_EQ(s.hog_unlocks_starving, 1) << "the first unlock in starvation mode must hand the mutex over";
+        EXPECT_EQ(s.handoffs, 1);
         EXPECT_EQ(mutex_state(&s.m), 0) << "starvation mode not left with the last waiter";
     });
 }
@@ -238,7 +243,7 @@ TEST(Sync, CondProducerConsumerRace) {
                 gort_wg wg{};
             } q;
             const int np = 4;
-            static const int64_t per = scaled(10000, 1000, 2500);
+            static const int64_t per = scaled(10000, 300, 2500);
             gort_wg_add(&q.wg, 2 * np);
             for (int p = 0; p < np; p++) {
                 gort_go([](void *a) {
