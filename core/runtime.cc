@@ -28,6 +28,7 @@
 #include "capi/include/gort/gort.h"
 #include "core/atomics.h"
 #include "core/gstatus.h"
+#include "core/netpoll.h"
 #include "core/proc.h"
 #include "core/runq.h"
 #include "core/stack_alloc.h"
@@ -110,6 +111,7 @@ void mainexit0(G *gp) {
         notewakeup(&m0->park);
     }
     unlock(&sched.lock);
+    netpoll_wake_for_exit();  // m0 may be the M blocked in netpoll
     stopm();  // until shutdown; never acquires a P again
     gothrow("mainexit0: M woken after main returned");
 }
@@ -150,6 +152,7 @@ void release_all() {
             pp = nullptr;
         }
     }
+    netpoll_release();  // before rtalloc_release: frees its pollDesc table
     stack_release_all();
     rtalloc_release();
     store_relaxed(gomaxprocs, 0);
@@ -173,6 +176,7 @@ void exit_all_ms() {
         }
     }
     unlock(&sched.lock);
+    netpoll_wake_for_exit();  // the M blocked in netpoll, if any, is on no list
     for (M *mp = load_acq(allm); mp != nullptr; mp = mp->alllink) {
         if (mp->has_thread) {
             pthread_join(static_cast<pthread_t>(mp->thread), nullptr);
@@ -249,6 +253,7 @@ int rt_init(const RtConfig &cfg) {
     sched.maxmcount = cfg.max_threads > 0 ? cfg.max_threads : 10000;
     lock(&sched.lock);
     procresize(int32_t(procs));
+    sched.lastpoll.store(nanotime(), std::memory_order_seq_cst);  // seed: schedinit
     unlock(&sched.lock);
     state.store(int(RtState::Init), std::memory_order_release);
     return GORT_OK;

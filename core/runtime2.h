@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "core/lock_futex.h"
+#include "core/timers.h"
 
 namespace gort {
 
@@ -170,6 +171,8 @@ struct alignas(64) P {
     uint64_t goidcache = 0, goidcacheend = 0;
     // Statistics (owner writes, anyone reads).
     std::atomic<uint64_t> ncreated{0}, nswitch{0}, nsteal{0};
+    // Timers of this P (core/timers.h): own lock; other Ms run them too.
+    TimerHeap timers;
 };
 
 // sched (seed: schedt).
@@ -200,6 +203,12 @@ struct SchedT {
     std::atomic<bool> exiting{false};      // every runtime M leaves its thread
     bool m0_resume = false;         // m0 returns to the host (gort_main done)
     M *m0 = nullptr;
+    // Network poller (core/netpoll.h). lastpoll: nanotime of the last
+    // network poll, 0 while an M blocks in netpoll (at most one does;
+    // seed: sched.lastpoll). pollUntil: when that blocked poll ends (0: for
+    // ever or not known yet; modern Go's sched.pollUntil). Both seq_cst.
+    std::atomic<int64_t> lastpoll{0};
+    std::atomic<int64_t> pollUntil{0};
 };
 
 extern SchedT sched;
