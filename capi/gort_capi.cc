@@ -8,6 +8,7 @@
 #include "capi/include/gort/gort.h"
 #include "core/atomics.h"
 #include "core/gstatus.h"
+#include "core/netpoll.h"
 #include "core/proc.h"
 #include "core/runq.h"
 #include "core/runtime.h"
@@ -156,6 +157,8 @@ GORT_API int gort_ready(gort_g *g) {
     if (!running()) return not_running_code();  // before touching the handle: it dies with the runtime
     G *gp = reinterpret_cast<G *>(g);
     if (gp->magic != kGMagic) return GORT_EINVAL;
+    // Parked in gort_sleep / gort_poll_fd: only the runtime wakes it.
+    if (readgstatus(gp) == Gwaiting && runtime_parked(gp)) return GORT_ESTATE;
     if (!try_casgstatus_waiting_runnable(gp)) return GORT_ESTATE;
     ready_runnable(gp);
     return GORT_OK;

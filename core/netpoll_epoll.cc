@@ -201,6 +201,9 @@ int poll_unlockf(G *, void *arg) {
 
 }  // namespace
 
+const char kWaitReasonSleep[] = "sleep";
+const char kWaitReasonIO[] = "IO wait";
+
 bool netpollinited() { return inited.load(std::memory_order_acquire); }
 
 bool netpollAnyWaiters() { return nwaiters.load(std::memory_order_relaxed) > 0; }
@@ -371,7 +374,7 @@ int poll_fd(int fd, int events, int64_t timeout_ns) {
         t.seq = uintptr_t(w.id);
         addtimer(&t);
     }
-    park(poll_unlockf, &w, "IO wait");
+    park(poll_unlockf, &w, kWaitReasonIO);
     if (w.state.load(std::memory_order_acquire) != kWWoken) gothrow("poll_fd: resumed without a wakeup");
     if (timeout_ns > 0) deltimer(&t);
     return w.result;
@@ -400,7 +403,7 @@ void timeSleep(int64_t ns) {
     t.when = ns > INT64_MAX - now ? INT64_MAX : now + ns;
     t.f = sleep_ready;
     t.arg = gp;
-    park(sleep_unlockf, &t, "sleep");
+    park(sleep_unlockf, &t, kWaitReasonSleep);
 }
 
 int netpoll_check_closed() {

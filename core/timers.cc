@@ -83,7 +83,9 @@ void heap_remove(TimerHeap *h, int32_t i) {
     }
     h->heap[last] = nullptr;
     t->idx = -1;
-    t->pp.store(nullptr, std::memory_order_relaxed);
+    // release: the last write to t by the heap; pairs with deltimer's
+    // acquire, after which the owner may reuse t's memory.
+    t->pp.store(nullptr, std::memory_order_release);
     update_timer0when(h);
 }
 
@@ -114,12 +116,8 @@ void addtimer(timer *t) {
 
 bool deltimer(timer *t) {
     for (;;) {
-        P *pp = t->pp.load(std::memory_order_relaxed);
-        if (pp == nullptr) {
-            // Fired (or firing, or never armed). The relaxed read is enough:
-            // only the owner arms t, and the owner is the caller.
-            return false;
-        }
+        P *pp = t->pp.load(std::memory_order_acquire);  // pairs with heap_remove's release
+        if (pp == nullptr) return false;  // fired (or firing), or never armed
         TimerHeap *h = &pp->timers;
         lock(&h->lock);
         if (t->pp.load(std::memory_order_relaxed) != pp) {  // moved or fired meanwhile

@@ -231,11 +231,16 @@ TEST(Timer, SleepZeroAndNegativeYield) {
         EXPECT_EQ(gort_sleep(-5), GORT_OK);
         // A huge duration is clamped, not overflowed into the past: that
         // sleeper must still be asleep after a short sleep of ours.
-        std::atomic<bool> woke{false};
-        go([&] {
-            gort_sleep(INT64_MAX);
-            woke.store(true);
-        });
+        // (A plain gort_go: the goroutine never ends, so no closure to free.)
+        static std::atomic<bool> woke;
+        woke.store(false);
+        ASSERT_EQ(gort_go(
+                      [](void *) {
+                          gort_sleep(INT64_MAX);
+                          woke.store(true);
+                      },
+                      nullptr, 0, nullptr),
+                  GORT_OK);
         EXPECT_EQ(gort_sleep(5 * 1000000), GORT_OK);
         EXPECT_FALSE(woke.load()) << "gort_sleep(INT64_MAX) returned";
     });
@@ -257,6 +262,31 @@ TEST(Timer, SleeperWakesWhileOtherGoroutineYields) {
         EXPECT_GE(gort_nanotime() - t0, 20 * 1000000);
         stop.store(true);
         j.wait();
+    });
+}
+
+// Only the runtime wakes a sleeper: gort_ready on it is refused and it
+// still sleeps its full time.
+TEST(Timer, ReadyOnSleeperRefused) {
+    Watchdog wd("ReadyOnSleeperRefused", 60);
+    run_main(2, [] {
+        std::atomic<gort_g *> h{nullptr};
+        std::atomic<int64_t> slept{0};
+        Join j(1);
+        go([&] {
+            h.store(gort_self());
+            int64_t t0 = gort_nanotime();
+            gort_sleep(30 * 1000000);
+            slept.store(gort_nanotime() - t0);
+            j.done();
+        });
+        while (h.load() == nullptr) gort_sleep(100000);
+        for (int i = 0; i < 50; i++) {
+            EXPECT_EQ(gort_ready(h.load()), GORT_ESTATE);
+            gort_sleep(100000);
+        }
+        j.wait();
+        EXPECT_GE(slept.load(), 30 * 1000000) << "an outside gort_ready woke the sleeper early";
     });
 }
 
@@ -310,12 +340,16 @@ TEST(Timer, ShutdownWithPendingSleepers) {
     cfg.maxprocs = 2;
     ASSERT_EQ(gort_init(&cfg), GORT_OK);
     ASSERT_EQ(gort_start(), GORT_OK);
-    std::atomic<int> asleep{0};
+    static std::atomic<int> asleep;
+    asleep.store(0);
     for (int i = 0; i < 4; i++)
-        go([&] {
-            asleep.fetch_add(1);
-            gort_sleep(int64_t(3600) * 1000000000);
-        });
+        ASSERT_EQ(gort_go(
+                      [](void *) {
+                          asleep.fetch_add(1);
+                          gort_sleep(int64_t(3600) * 1000000000);
+                      },
+                      nullptr, 0, nullptr),
+                  GORT_OK);
     while (asleep.load() < 4) std::this_thread::yield();
     while (!gort::netpoll_has_waiters_or_timers()) std::this_thread::yield();
     EXPECT_TRUE(gort::netpoll_has_waiters_or_timers());
