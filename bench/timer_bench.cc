@@ -87,6 +87,13 @@ int main(int argc, char **argv) {
         }
         for (int64_t l : r.late)
             if (l < 0) early++;
+        if (getenv("TIMER_BENCH_SPLIT")) {
+            std::vector<int64_t> lo, hi;
+            for (int i = 0; i < n; i++) (r.want[size_t(i)] < 10000000 ? lo : hi).push_back(r.late[size_t(i)]);
+            std::printf("  want<10ms: median %.1f p99 %.1f us; want>=10ms: median %.1f p99 %.1f us\n",
+                        double(pct(lo, 0.5)) / 1e3, double(pct(lo, 0.99)) / 1e3, double(pct(hi, 0.5)) / 1e3,
+                        double(pct(hi, 0.99)) / 1e3);
+        }
         medians.push_back(pct(r.late, 0.5));
         p99s.push_back(pct(r.late, 0.99));
         maxes.push_back(pct(r.late, 1.0));
