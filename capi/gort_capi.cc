@@ -158,7 +158,7 @@ GORT_API int gort_ready(gort_g *g) {
     G *gp = reinterpret_cast<G *>(g);
     if (gp->magic != kGMagic) return GORT_EINVAL;
     // Parked in gort_sleep / gort_poll_fd: only the runtime wakes it.
-    if (readgstatus(gp) == Gwaiting && runtime_parked(gp)) return GORT_ESTATE;
+    if (runtime_parked(gp)) return GORT_ESTATE;
     if (!try_casgstatus_waiting_runnable(gp)) return GORT_ESTATE;
     ready_runnable(gp);
     return GORT_OK;

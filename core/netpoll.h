@@ -63,15 +63,9 @@ int netpoll_check_closed();
 int poll_fd(int fd, int events, int64_t timeout_ns);
 int poll_close(int fd);
 void timeSleep(int64_t ns);  // ns > 0
-// The wait reasons of those parks. Only the runtime wakes such a goroutine:
-// gort_ready refuses it (runtime_parked), since the timer or poller would
-// later wake it a second time, in whatever wait it is in by then.
-extern const char kWaitReasonSleep[];
-extern const char kWaitReasonIO[];
-// gp's status was just read as Gwaiting (acquire), which orders the read of
-// its waitreason after the park that wrote it.
-inline bool runtime_parked(const G *gp) {
-    return gp->waitreason == kWaitReasonSleep || gp->waitreason == kWaitReasonIO;
-}
+// Only the runtime wakes a goroutine parked in those: gort_ready refuses it
+// (G::rtpark), since the timer or poller would later wake it a second time,
+// in whatever wait it is in by then.
+inline bool runtime_parked(const G *gp) { return gp->rtpark.load(std::memory_order_acquire); }
 
 }  // namespace gort

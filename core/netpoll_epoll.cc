@@ -201,9 +201,6 @@ int poll_unlockf(G *, void *arg) {
 
 }  // namespace
 
-const char kWaitReasonSleep[] = "sleep";
-const char kWaitReasonIO[] = "IO wait";
-
 bool netpollinited() { return inited.load(std::memory_order_acquire); }
 
 bool netpollAnyWaiters() { return nwaiters.load(std::memory_order_relaxed) > 0; }
@@ -374,7 +371,9 @@ int poll_fd(int fd, int events, int64_t timeout_ns) {
         t.seq = uintptr_t(w.id);
         addtimer(&t);
     }
-    park(poll_unlockf, &w, kWaitReasonIO);
+    gp->rtpark.store(true, std::memory_order_release);
+    park(poll_unlockf, &w, "IO wait");
+    gp->rtpark.store(false, std::memory_order_relaxed);
     if (w.state.load(std::memory_order_acquire) != kWWoken) gothrow("poll_fd: resumed without a wakeup");
     if (timeout_ns > 0) deltimer(&t);
     return w.result;
@@ -403,7 +402,9 @@ void timeSleep(int64_t ns) {
     t.when = ns > INT64_MAX - now ? INT64_MAX : now + ns;
     t.f = sleep_ready;
     t.arg = gp;
-    park(sleep_unlockf, &t, kWaitReasonSleep);
+    gp->rtpark.store(true, std::memory_order_release);
+    park(sleep_unlockf, &t, "sleep");
+    gp->rtpark.store(false, std::memory_order_relaxed);
 }
 
 int netpoll_check_closed() {

@@ -114,6 +114,10 @@ struct alignas(64) G {
     void *asan_fake_stack = nullptr;
     unsigned valgrind_stack_id = 0;
     uint32_t stack_order_size = 0;  // size class of stack (stack_alloc), 0 if not from the pool
+    // Parked by the runtime itself (gort_sleep, gort_poll_fd): only the
+    // runtime may wake it, so gort_ready refuses it. Set by the owner before
+    // it parks, cleared by it once resumed; read by gort_ready.
+    std::atomic<bool> rtpark{false};
 };
 
 // M is an OS thread (seed: type m).

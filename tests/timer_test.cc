@@ -203,10 +203,12 @@ TEST(Timer, SleepOrdering) {
     run_main(2, [&] {
         Join j(n);
         int idx[n] = {5, 2, 7, 0, 3, 6, 1, 4};
+        // Absolute deadlines, 25 ms apart: whenever each goroutine starts.
+        const int64_t base = gort_nanotime() + 50 * 1000000;
         for (int k = 0; k < n; k++) {
             int i = idx[k];
-            go([i, &order, &mu, &j] {
-                if (gort_sleep(int64_t(i + 1) * 25 * 1000000) != GORT_OK) abort();
+            go([i, base, &order, &mu, &j] {
+                if (gort_sleep(base + int64_t(i) * 25 * 1000000 - gort_nanotime()) != GORT_OK) abort();
                 {
                     std::lock_guard<std::mutex> l(mu);
                     order.push_back(i);
@@ -276,17 +278,15 @@ TEST(Timer, ReadyOnSleeperRefused) {
         go([&] {
             h.store(gort_self());
             int64_t t0 = gort_nanotime();
-            gort_sleep(30 * 1000000);
+            gort_sleep(200 * 1000000);
             slept.store(gort_nanotime() - t0);
             j.done();
         });
         while (h.load() == nullptr) gort_sleep(100000);
-        for (int i = 0; i < 50; i++) {
-            EXPECT_EQ(gort_ready(h.load()), GORT_ESTATE);
-            gort_sleep(100000);
-        }
+        gort_sleep(1000000);  // it is asleep now (or about to be: refused too)
+        for (int i = 0; i < 5; i++) EXPECT_EQ(gort_ready(h.load()), GORT_ESTATE);
         j.wait();
-        EXPECT_GE(slept.load(), 30 * 1000000) << "an outside gort_ready woke the sleeper early";
+        EXPECT_GE(slept.load(), 200 * 1000000) << "an outside gort_ready woke the sleeper early";
     });
 }
 
