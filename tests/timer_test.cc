@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -194,33 +195,65 @@ TEST(Timer, ManySleepersAllWakeNoneEarlyProcs1) { many_sleepers(1); }
 TEST(Timer, ManySleepersAllWakeNoneEarlyProcs2) { many_sleepers(2); }
 
 // Sleepers with well separated deadlines wake in deadline order, whatever
-// their spawn order.
-TEST(Timer, SleepOrdering) {
-    Watchdog wd("SleepOrdering", 60);
+// their spawn order. An inversion needs one wakeup later than the 25 ms gap;
+// on this shared CI machine the kernel itself sometimes returns from
+// epoll_wait that late (CPU quota throttling: measured up to 100 ms under
+// TSan), so a scenario with an inversion is retried, and the test fails
+// only if every attempt has one.
+bool sleep_ordering_once(std::string *why) {
     const int n = 8;
     std::vector<int> order;
+    std::vector<int64_t> lateness;  // us, in wake order
     std::mutex mu;
     run_main(2, [&] {
         Join j(n);
         int idx[n] = {5, 2, 7, 0, 3, 6, 1, 4};
-        // Absolute deadlines, 25 ms apart: whenever each goroutine starts.
-        const int64_t base = gort_nanotime() + 50 * 1000000;
+        // Absolute deadlines 25 ms apart, published once every goroutine
+        // has started (a loaded machine may start them far apart).
+        std::atomic<int> started{0};
+        std::atomic<int64_t> base{0};
         for (int k = 0; k < n; k++) {
             int i = idx[k];
-            go([i, base, &order, &mu, &j] {
-                if (gort_sleep(base + int64_t(i) * 25 * 1000000 - gort_nanotime()) != GORT_OK) abort();
+            go([i, &started, &base, &order, &lateness, &mu, &j] {
+                started.fetch_add(1);
+                while (base.load() == 0) gort_sleep(50000);
+                int64_t deadline = base.load() + int64_t(i) * 25 * 1000000;
+                if (gort_sleep(deadline - gort_nanotime()) != GORT_OK) abort();
+                int64_t late = gort_nanotime() - deadline;
                 {
                     std::lock_guard<std::mutex> l(mu);
                     order.push_back(i);
+                    lateness.push_back(late / 1000);
                 }
                 j.done();
             });
         }
+        while (started.load() != n) gort_sleep(50000);
+        base.store(gort_nanotime() + 50 * 1000000);
         j.wait();
     });
+    for (int64_t l : lateness)
+        if (l < 0) {
+            *why = "a sleeper woke early: " + ::testing::PrintToString(lateness);
+            return false;
+        }
     std::vector<int> want(n);
     for (int i = 0; i < n; i++) want[i] = i;
-    EXPECT_EQ(order, want);
+    if (order == want) return true;
+    *why = "wake order " + ::testing::PrintToString(order) +
+           ", lateness (us, in wake order) " + ::testing::PrintToString(lateness);
+    return false;
+}
+
+TEST(Timer, SleepOrdering) {
+    Watchdog wd("SleepOrdering", 60);
+    std::string why;
+    bool ok = false;
+    for (int attempt = 0; attempt < 3 && !ok; attempt++) {
+        ok = sleep_ordering_once(&why);
+        if (!ok && why.rfind("a sleeper woke early", 0) == 0) break;  // never retried
+    }
+    EXPECT_TRUE(ok) << why;
 }
 
 TEST(Timer, SleepZeroAndNegativeYield) {
