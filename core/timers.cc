@@ -96,17 +96,35 @@ TimerHeap::~TimerHeap() {
     heap = nullptr;
 }
 
+namespace {
+std::atomic<uint32_t> anyp_next{0};
+
+// A P for a timer added without one (host thread, or g0 of an M without a
+// P), locked. A P that procresize made Pdead is skipped: timers_moveall runs
+// after the Pdead store and takes the same lock, so a timer pushed under
+// the lock with the status not yet Pdead is moved with the rest.
+P *lock_anyp() {
+    for (;;) {
+        int32_t n = load_acq(gomaxprocs);
+        if (n <= 0) gothrow("addtimer: no Ps");
+        P *pp = allp[anyp_next.fetch_add(1, std::memory_order_relaxed) % uint32_t(n)];
+        lock(&pp->timers.lock);
+        if (pp->status.load(std::memory_order_relaxed) != Pdead) return pp;
+        unlock(&pp->timers.lock);
+    }
+}
+}  // namespace
+
 void addtimer(timer *t) {
-    G *g = getg();
-    P *pp = g != nullptr ? g->m->p : nullptr;
-    if (pp == nullptr) gothrow("addtimer: no P");
     if (t->pp.load(std::memory_order_relaxed) != nullptr) gothrow("addtimer: timer already armed");
     if (t->f == nullptr) gothrow("addtimer: nil func");
-    // Make sure the blocked poller (if any) is told about timers at all:
-    // timers need a poller to sleep in (netpoll.h).
+    // Timers need the poller: its M sleeps in epoll_wait until the next one.
     if (!netpollinited()) netpollGenericInit();
+    G *g = getg();
+    P *pp = g != nullptr ? g->m->p : nullptr;
+    if (pp != nullptr) lock(&pp->timers.lock);
+    else pp = lock_anyp();
     TimerHeap *h = &pp->timers;
-    lock(&h->lock);
     heap_push(pp, t);
     bool first = h->heap[0] == t;
     int64_t when = t->when;
@@ -193,10 +211,11 @@ void timers_moveall(P *from, P *to) {
         heap_remove(hf, hf->len - 1);
         heap_push(to, t);
     }
-    int64_t when = ht->heap[0]->when;
     unlock(&ht->lock);
     unlock(&hf->lock);
-    wakeNetPoller(when);
+    // No wakeNetPoller: the earliest deadline over all Ps is unchanged (a
+    // blocked poller already sleeps until it at most), and procresize holds
+    // sched.lock, which wakep would take.
 }
 
 // Modern Go's wakeNetPoller. The store of timer0when (seq_cst, in heap_push)
@@ -213,8 +232,15 @@ void wakeNetPoller(int64_t when) {
         // M that gives up its P next computes its deadline from every
         // P's timers before it blocks.
         G *g = getg();
-        if (g != nullptr && g->m->p != nullptr) wakep();
-        else netpollBreak();
+        if (g != nullptr && g->m->p != nullptr) {
+            if (load_relaxed(sched.npidle) != 0) wakep();
+        } else {
+            // No P here (host thread): wake an idle P's M, which ends up
+            // blocking in netpoll with this deadline; and break a poller
+            // that is about to block with an older one.
+            if (load_relaxed(sched.npidle) != 0) wakep();
+            netpollBreak();
+        }
     }
 }
 

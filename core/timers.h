@@ -54,8 +54,8 @@ struct TimerHeap {
     ~TimerHeap();
 };
 
-// addtimer: arm t (not armed) to fire at t->when on the current M's P. From
-// a goroutine or g0 holding a P. Wakes the poller or an idle P if t is now
+// addtimer: arm t (not armed) to fire at t->when on the current M's P (from
+// a host thread or an M without P: on some live P). Wakes the poller or an idle P if t is now
 // the earliest deadline (seed-era addtimer woke timerproc; modern Go's
 // wakeNetPoller).
 void addtimer(timer *t);
@@ -73,7 +73,9 @@ inline int64_t timers_wakeTime(const TimerHeap &h) { return h.timer0when.load(st
 // timeSleepUntil: the earliest when over all Ps (0: no timer). Any thread.
 int64_t timeSleepUntil();
 // timers_moveall: procresize, world stopped: every timer of `from` (a P
-// going Pdead) moves to `to`. Call it after from->status is Pdead.
+// going Pdead) moves to `to`. Call it after from->status is Pdead (host
+// threads add timers to any P not Pdead). Takes no lock but the two Ps'
+// timers locks: safe under sched.lock.
 void timers_moveall(P *from, P *to);
 // Number of armed timers over all Ps (checkdead, tests). Any thread.
 int64_t timers_count();

@@ -323,6 +323,30 @@ TEST(Timer, ReadyOnSleeperRefused) {
     });
 }
 
+// A timer added from a host thread (no P) lands on some P and fires on
+// time although every M was asleep on its note.
+TEST(Timer, HostThreadTimerFires) {
+    Watchdog wd("HostThreadTimerFires", 60);
+    gort_config cfg;
+    gort_config_init(&cfg);
+    cfg.maxprocs = 2;
+    ASSERT_EQ(gort_init(&cfg), GORT_OK);
+    ASSERT_EQ(gort_start(), GORT_OK);
+    for (int it = 0; it < 20; it++) {
+        static std::atomic<int64_t> fired_at;
+        fired_at.store(0);
+        gort::timer t;
+        int64_t t0 = gort_nanotime();
+        t.when = t0 + 2 * 1000000;
+        t.f = [](void *, uintptr_t) { fired_at.store(gort_nanotime()); };
+        gort::addtimer(&t);
+        while (fired_at.load() == 0) std::this_thread::yield();
+        EXPECT_GE(fired_at.load(), t.when) << "fired early";
+        EXPECT_FALSE(gort::deltimer(&t));
+    }
+    EXPECT_EQ(gort_shutdown(), GORT_OK);
+}
+
 // The idle runtime burns no CPU: one goroutine sleeping 300 ms leaves one
 // M in epoll_wait until the deadline, every other M asleep on its note.
 TEST(Timer, IdleWhileSleeping) {
