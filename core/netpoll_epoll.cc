@@ -351,6 +351,7 @@ int poll_fd(int fd, int events, int64_t timeout_ns) {
         lock(&pd->lock);
         bool mine = queued(&w);
         if (mine) wake_locked(pd, &w, 0, &list);  // state 0 -> 2: nothing to ready
+        if (closed) pd->registered = false;  // its registration went with the file
         unlock(&pd->lock);
         if (list != nullptr) gothrow("poll_fd: unparked waiter on ready list");
         if (!mine) {

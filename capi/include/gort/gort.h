@@ -319,8 +319,10 @@ GORT_API int gort_poll_fd(int fd, int events, int64_t timeout_ns);
 /* Wakes every goroutine waiting on fd with GORT_ECLOSED and forgets fd
  * (Go's pollDesc evict). Call it before closing an fd that goroutines may be
  * waiting on; a close without it is detected later (by sysmon, within tens of
- * ms while the runtime is running). From any thread; GORT_OK also for an fd
- * never polled; GORT_EINVAL for a negative fd. */
+ * ms while the runtime is running), and if the number is reused meanwhile,
+ * the first wait on the new file may end with that GORT_ECLOSED. From any
+ * thread; GORT_OK also for an fd never polled; GORT_EINVAL for a negative
+ * fd. */
 GORT_API int gort_poll_close(int fd);
 
 #ifdef __cplusplus
