@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "core/lock_futex.h"
+#include "core/timers.h"
 
 namespace gort {
 
@@ -127,6 +128,10 @@ struct alignas(64) G {
     // from 0 to 1. The generation lets a late timer of an earlier select
     // lose the CAS.
     std::atomic<uint64_t> selectdone{0};
+    // Parked by the runtime itself (gort_sleep, gort_poll_fd): only the
+    // runtime may wake it, so gort_ready refuses it. Set by the owner before
+    // it parks, cleared by it once resumed; read by gort_ready.
+    std::atomic<bool> rtpark{false};
 };
 
 // M is an OS thread (seed: type m).
@@ -199,6 +204,8 @@ struct alignas(64) P {
     static constexpr int kSudogCache = 128;
     int32_t nsudogcache = 0;
     sudog *sudogcache[kSudogCache] = {};
+    // Timers of this P (core/timers.h): own lock; other Ms run them too.
+    TimerHeap timers;
 };
 
 // sched (seed: schedt).
@@ -242,6 +249,12 @@ struct SchedT {
     std::atomic<bool> exiting{false};      // every runtime M leaves its thread
     bool m0_resume = false;         // m0 returns to the host (gort_main done)
     M *m0 = nullptr;
+    // Network poller (core/netpoll.h). lastpoll: nanotime of the last
+    // network poll, 0 while an M blocks in netpoll (at most one does;
+    // seed: sched.lastpoll). pollUntil: when that blocked poll ends (0: for
+    // ever or not known yet; modern Go's sched.pollUntil). Both seq_cst.
+    std::atomic<int64_t> lastpoll{0};
+    std::atomic<int64_t> pollUntil{0};
 };
 
 extern SchedT sched;
