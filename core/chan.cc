@@ -96,9 +96,11 @@ bool chanblock(hchan *c, waitq *q, void *ep, const char *reason) {
     q->enqueue(mysg);
     c->nwaiting.fetch_add(1, std::memory_order_relaxed);  // under c->lock (chan_free reads it there)
     sudog_pin_elem(mysg);
+    gp->rtpark.store(true, std::memory_order_release);  // only the runtime wakes it (netpoll.h)
     park(chanparkcommit, c, reason);
     // Woken: the waker dequeued mysg and set success (and gp->param).
     gp = getg();
+    gp->rtpark.store(false, std::memory_order_relaxed);
     if (gp->param != mysg) gothrow("G waiting list is corrupted");
     sudog_unpin_elem(mysg);
     bool success = mysg->success;

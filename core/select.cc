@@ -26,8 +26,11 @@
 
 #include "core/atomics.h"
 #include "core/chan.h"
+#include "core/lock_futex.h"
+#include "core/netpoll.h"
 #include "core/proc.h"
 #include "core/throw.h"
+#include "core/timers.h"
 
 namespace gort {
 
@@ -72,11 +75,28 @@ void selunlock(scase *cases, const uint16_t *lockorder, int n) {
 // What selparkcommit needs, on the parking goroutine's stack.
 struct SelPark {
     sudog *waiting;  // the goroutine's sudogs in lock order
+    timer *t;        // the timeout, or nullptr
 };
+
+// The timeout timer's callback (on g0 of some M, no lock held). seq is the
+// generation of the select that armed it: the CAS fails if that select was
+// already won by a channel, or has returned (a later select has a later
+// generation). Winning it means gp is still parked in that select.
+void selecttimeout(void *arg, uintptr_t seq) {
+    G *gp = static_cast<G *>(arg);
+    uint64_t w = uint64_t(seq) << 1;
+    if (cas_full(gp->selectdone, w, w | 1)) goready(gp);  // gp->param stays nullptr: timed out
+}
 
 // seed-era select.go: selparkcommit. Runs on g0 after gp is Gwaiting.
 int selparkcommit(G *gp, void *arg) {
-    sudog *sg = static_cast<SelPark *>(arg)->waiting;
+    auto *sp = static_cast<SelPark *>(arg);
+    sudog *sg = sp->waiting;
+    // Arm the timeout now that gp is Gwaiting (its callback may ready gp at
+    // once) and while we still hold the channel locks (so gp cannot have
+    // returned and freed the timer). Lock order: channel locks, then a P's
+    // timers lock (a leaf).
+    if (sp->t != nullptr) addtimer(sp->t);
     // This must not access gp's stack after the last unlock (gp may be
     // readied and return from selectgo as soon as it can take the locks).
     // As soon as we unlock the channel, fields in any sudog with that
@@ -101,10 +121,19 @@ int selectblock(scase *cases, const uint16_t *lockorder, int norder, int64_t tim
     // a channel lock we hold, so none before selparkcommit).
     uint64_t gen = (load_relaxed(gp->selectdone) >> 1) + 1;
     store_rel(gp->selectdone, gen << 1);  // pairs with waitq::dequeue's load_acq
-    (void)timeout_ns;
+
+    timer t;
+    SelPark sp{nullptr, nullptr};
+    if (timeout_ns > 0) {
+        int64_t now = nanotime();
+        t.when = timeout_ns > INT64_MAX - now ? INT64_MAX : now + timeout_ns;
+        t.f = selecttimeout;
+        t.arg = gp;
+        t.seq = uintptr_t(gen);
+        sp.t = &t;
+    }
 
     // pass 2 - enqueue on all chans
-    SelPark sp{nullptr};
     sudog **nextp = &sp.waiting;
     for (int i = 0; i < norder; i++) {
         scase *k = &cases[lockorder[i]];
@@ -126,9 +155,14 @@ int selectblock(scase *cases, const uint16_t *lockorder, int norder, int64_t tim
         sudog_pin_elem(sg);
     }
     gp->param = nullptr;
+    gp->rtpark.store(true, std::memory_order_release);  // gort_ready must not wake it (netpoll.h)
     park(selparkcommit, &sp, "select");
-
     gp = getg();
+    gp->rtpark.store(false, std::memory_order_relaxed);
+    // Woken by a channel: the timer may still be armed (or firing: its CAS
+    // then fails and it does not touch t again).
+    if (sp.t != nullptr) deltimer(sp.t);
+
     sellock(cases, lockorder, norder);
     sudog *won = static_cast<sudog *>(gp->param);
     gp->param = nullptr;
@@ -252,8 +286,16 @@ int selectgo(scase *cases, int ncases, int64_t timeout_ns) {
 block:
     // select with no channels: timeout 0 polls nothing; a negative timeout
     // blocks for ever (Go's select {}).
-    if (timeout_ns < 0) park(nullptr, nullptr, "select (no cases)");
-    // TODO(timers): a positive timeout sleeps.
+    if (timeout_ns < 0) {
+        G *gp = getg();
+        gp->rtpark.store(true, std::memory_order_release);  // nothing may wake it
+        park(nullptr, nullptr, "select (no cases)");
+        gothrow("select (no cases): woken");
+    }
+    if (timeout_ns > 0) {
+        timeSleep(timeout_ns);
+        result = -kChanTimedOut;
+    }
 out:
     if (order != small) rtfree(order);
     return result;

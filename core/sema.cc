@@ -114,7 +114,10 @@ void semacquire1(std::atomic<uint32_t> *addr, bool lifo, const char *reason) {
         // Any semrelease after the cansemacquire knows we're waiting
         // (we set nwait above), so go to sleep.
         rootqueue(root, addr, s, lifo);
+        G *gp = getg();
+        gp->rtpark.store(true, std::memory_order_release);  // only the runtime wakes it (netpoll.h)
         park(semparkcommit, root, reason);
+        getg()->rtpark.store(false, std::memory_order_relaxed);
         if (s->ticket != 0 || cansemacquire(addr)) break;
     }
     s->ticket = 0;
@@ -203,7 +206,9 @@ void notifyListWait(notifyList *l, uint32_t t) {
     else
         l->tail->next = s;
     l->tail = s;
+    getg()->rtpark.store(true, std::memory_order_release);  // only the runtime wakes it (netpoll.h)
     park(notifyparkcommit, l, "sync.Cond.Wait");
+    getg()->rtpark.store(false, std::memory_order_relaxed);
     s->ticket = 0;
     releaseSudog(s);
 }

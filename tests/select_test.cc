@@ -333,3 +333,119 @@ TEST(Select, StressRace) {
         });
     }
 }
+
+// A timeout ends a select in which no case proceeds, no sooner than asked;
+// with no cases it is a sleep.
+TEST(Select, Timeout) {
+    for (int procs : {1, 2}) {
+        run_main(procs, [] {
+            gort_chan *c = mk(sizeof(int), 0);
+            int v = 0;
+            for (int64_t ns : {int64_t(1), int64_t(200'000), int64_t(5'000'000)}) {
+                gort_select_case k[2] = {recv_case(c, &v), send_case(c, &v)};
+                int64_t t0 = gort_nanotime();
+                EXPECT_EQ(gort_select(k, 2, ns), GORT_ETIMEDOUT);
+                EXPECT_GE(gort_nanotime() - t0, ns);
+                EXPECT_EQ(k[0].ok, -1);
+                EXPECT_EQ(nwaiting(c), 0) << "a timed-out select left its sudogs queued";
+                t0 = gort_nanotime();
+                EXPECT_EQ(gort_select(nullptr, 0, ns), GORT_ETIMEDOUT);
+                EXPECT_GE(gort_nanotime() - t0, ns);
+            }
+            // A ready case wins over the timeout.
+            gort_go([](void *p) {
+                int x = 5;
+                gort_chan_send(static_cast<gort_chan *>(p), &x);
+            }, c, 0, nullptr);
+            gort_select_case k[1] = {recv_case(c, &v)};
+            EXPECT_EQ(gort_select(k, 1, 10'000'000'000), 0);
+            EXPECT_EQ(v, 5);
+            EXPECT_TRUE(wait_until([&] { return nwaiting(c) == 0; }, "sender to leave"));
+            EXPECT_EQ(gort_chan_free(c), GORT_OK);
+        });
+    }
+}
+
+// Timeouts racing with senders: each select either times out or receives,
+// never both, never a value lost; a timer armed by one select never ends a
+// later one (the generation in selectdone).
+TEST(Select, TimeoutRacesWithSenders) {
+    run_main(2, [] {
+        struct S {
+            gort_chan *c;
+            std::atomic<int64_t> sent{0};
+            std::atomic<bool> stop{false};
+            gort_wg wg{};
+        } s;
+        s.c = mk(sizeof(int64_t), 0);
+        gort_chan *quiet = mk(sizeof(int64_t), 0);
+        gort_wg_add(&s.wg, 1);
+        gort_go([](void *p) {
+            auto *s = static_cast<S *>(p);
+            int64_t i = 1;
+            while (!s->stop.load()) {
+                gort_select_case k[1] = {send_case(s->c, &i)};
+                int r = gort_select(k, 1, 30'000);
+                if (r == 0) {
+                    s->sent.fetch_add(i);
+                    i++;
+                } else if (r != GORT_ETIMEDOUT) {
+                    abort();
+                }
+            }
+            gort_wg_done(&s->wg);
+        }, &s, 0, nullptr);
+        const int64_t rounds = scaled(20000, 1500, 5000);
+        int64_t got = 0, timeouts = 0;
+        for (int64_t r = 0; r < rounds; r++) {
+            int64_t v = 0;
+            gort_select_case k[1] = {recv_case(s.c, &v)};
+            int rc = gort_select(k, 1, 20'000 + (r % 7) * 5'000);
+            if (rc == 0) {
+                ASSERT_EQ(k[0].ok, 1);
+                got += v;
+            } else {
+                ASSERT_EQ(rc, GORT_ETIMEDOUT);
+                timeouts++;
+            }
+            if (r % 16 == 0) {  // long waits: a stale timer would end them early
+                int64_t t0 = gort_nanotime();
+                gort_select_case q[1] = {recv_case(quiet, &v)};
+                EXPECT_EQ(gort_select(q, 1, 100'000), GORT_ETIMEDOUT);
+                EXPECT_GE(gort_nanotime() - t0, 100'000);
+            }
+        }
+        s.stop = true;
+        // Drain a send in flight.
+        // The sender's last select ends by a receive or by its timeout.
+        int64_t v;
+        gort_select_case k[1] = {recv_case(s.c, &v)};
+        while (gort_select(k, 1, 1'000'000) == 0) got += v;
+        ASSERT_EQ(gort_wg_wait(&s.wg), GORT_OK);
+        EXPECT_EQ(got, s.sent.load()) << "a value was both sent and timed out, or lost";
+        EXPECT_GT(timeouts, 0);
+        EXPECT_TRUE(wait_until([&] { return nwaiting(s.c) == 0; }, "sender to leave"));
+        EXPECT_EQ(gort_chan_free(s.c), GORT_OK);
+        EXPECT_EQ(gort_chan_free(quiet), GORT_OK);
+    });
+}
+
+// A goroutine blocked in a channel operation is the runtime's to wake:
+// gort_ready refuses it (it would later be woken a second time).
+TEST(Select, GortReadyRefusesChannelWaiters) {
+    run_main(2, [] {
+        gort_chan *c = mk(sizeof(int), 0);
+        static std::atomic<gort_g *> who{nullptr};
+        gort_go([](void *p) {
+            who = gort_self();
+            int v;
+            gort_chan_recv(static_cast<gort_chan *>(p), &v, nullptr);
+        }, c, 0, nullptr);
+        ASSERT_TRUE(wait_until([&] { return nwaiting(c) == 1; }, "receiver to block"));
+        EXPECT_EQ(gort_ready(who.load()), GORT_ESTATE);
+        int v = 1;
+        EXPECT_EQ(gort_chan_send(c, &v), GORT_OK);
+        EXPECT_TRUE(wait_until([&] { return nwaiting(c) == 0; }, "receiver to leave"));
+        EXPECT_EQ(gort_chan_free(c), GORT_OK);
+    });
+}
