@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -448,4 +449,30 @@ TEST(Chan, FreeAfterShutdownWithWaiters) {
         EXPECT_EQ(gort_chan_close(c), GORT_ESTATE);
         EXPECT_EQ(gort_chan_free(c), GORT_OK);
     });
+}
+
+// Goroutines blocked on channels nobody else can reach are a deadlock, as in
+// Go: the fatal error names the wait reasons.
+TEST(ChanDeathTest, AllBlockedOnChannelsIsDeadlock) {
+    EXPECT_EXIT(
+        {
+            gort_config cfg;
+            gort_config_init(&cfg);
+            cfg.maxprocs = 2;
+            if (gort_init(&cfg) != GORT_OK) abort();
+            gort_main([](void *) {
+                gort_chan *c;
+                if (gort_chan_new(sizeof(int), 0, &c) != GORT_OK) abort();
+                gort_go([](void *p) {
+                    int v = 1;
+                    gort_chan_send(static_cast<gort_chan *>(p), &v);  // nobody receives
+                }, c, 0, nullptr);
+                gort_chan *d;
+                if (gort_chan_new(0, 0, &d) != GORT_OK) abort();
+                gort_chan_recv(d, nullptr, nullptr);  // nobody sends
+            }, nullptr);
+        },
+        ::testing::KilledBySignal(SIGABRT),
+        "gort: fatal error: all goroutines are asleep - deadlock!\n(.|\n)*\\[chan (send|receive)\\](.|\n)*"
+        "\\[chan (send|receive)\\]");
 }
