@@ -22,14 +22,17 @@
 // stores and old arrays live until shutdown) rather than taking allglock, a
 // futex lock the interrupted thread may hold; it claims goroutines with the
 // scan bit and gives up on one it cannot claim quickly (the interrupted code
-// may be the one holding it); it writes with write(2) from a stack buffer and
-// prints C++ names mangled (demangling allocates). libunwind is documented as
-// async-signal-safe for local unwinding (it blocks signals around its own
-// locks and caches). So the handler is async-signal-safe in practice.
+// may be the one holding it); it writes with write(2) from a stack buffer;
+// it names functions from core/symtab.h, whose tables sigquit_install built
+// (libunwind's name lookup allocates), and leaves C++ names mangled
+// (demangling allocates). The unwinding itself is libunwind's, which is
+// documented as async-signal-safe for local unwinding (it blocks signals
+// around its own locks and caches). So the handler is async-signal-safe in
+// practice.
 //
-// The handler needs some stack (libunwind's cursor and context, about 4 KiB,
-// plus symbol lookup); it runs with SA_ONSTACK, on the host's alternate
-// signal stack if the interrupted thread has one.
+// The handler needs a few KiB of stack (libunwind's cursor and context, the
+// recorded pcs, the output buffer); it runs with SA_ONSTACK, on the host's
+// alternate signal stack if the interrupted thread has one.
 //
 // Removal vs a running handler. gort_shutdown frees the Gs the dump reads,
 // so sigquit_remove must not return while a handler dumps. A handler
@@ -49,6 +52,7 @@
 #include "core/fdwriter.h"
 #include "core/lock_futex.h"
 #include "core/runtime.h"
+#include "core/symtab.h"
 #include "core/traceback.h"
 
 namespace gort {
@@ -96,6 +100,7 @@ void sigquit_install() {
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
     if (sigaction(SIGQUIT, nullptr, &host_sa) != 0) return;
+    symtab_load();  // the handler may not build it: that allocates
     installed.store(true, std::memory_order_seq_cst);
     sigaction(SIGQUIT, &sa, nullptr);
 }
@@ -106,6 +111,7 @@ void sigquit_remove() {
     struct sigaction cur;
     if (sigaction(SIGQUIT, nullptr, &cur) == 0 && is_ours(cur)) sigaction(SIGQUIT, &host_sa, nullptr);
     while (active.load(std::memory_order_seq_cst) != 0) osyield();
+    symtab_unload();  // no handler reads it any more
 }
 
 }  // namespace gort

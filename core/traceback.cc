@@ -16,6 +16,7 @@
 #include "core/lock_futex.h"
 #include "core/racy.h"
 #include "core/runtime2.h"
+#include "core/symtab.h"
 #include "core/throw.h"
 
 namespace gort {
@@ -79,29 +80,34 @@ void unwind(unw_cursor_t *cur, Frames *f, uintptr_t lo, uintptr_t hi) {
 // switched out), rsp = the sp after the frame pops, and the callee-saved
 // registers. Caller-saved registers are dead at a call, so they stay 0.
 //
-// no_sanitize_address: the saved frame is memory the switch's assembly
-// pushed below the goroutine's last C++ frame, not a C++ object. ASan's
-// shadow for those bytes still describes whatever instrumented frame last
-// lived at that depth (its redzones are poisoned until it returns, and a
-// frame abandoned by a switch never returns), so an instrumented read here
-// could report a "stack-buffer-overflow" on perfectly valid data. The
-// reads are bounds-checked against gp's stack instead.
+// no_sanitize_address: the saved frame is not a C++ object but words that
+// the switch's assembly pushed, uninstrumented, below the goroutine's last
+// C++ frame. ASan's shadow for those bytes is whatever the last instrumented
+// frame at that depth left there. Today every such frame either returned
+// (unpoisoning its redzones) or was unpoisoned wholesale (goexit's frames in
+// gtools_stack_reuse, g0's by __asan_handle_no_return), so the shadow is
+// clean and the suite passes under ASan with or without this attribute; but
+// a stale redzone (a host that abandons frames by switching stacks itself)
+// would make an instrumented read here report an overflow on valid data. The
+// reads are bounds-checked against gp's stack instead, which is the check
+// that matters for this memory.
 [[gnu::no_sanitize_address]] bool saved_context(const G *gp, unw_context_t *uc, uintptr_t *sp_out) {
     uintptr_t sp = reinterpret_cast<uintptr_t>(gp->sched_sp);
     *sp_out = sp;
     if (sp % arch::kStackAlign != 0 || sp < gp->stack.lo || gp->stack.hi < arch::kFrameSize ||
         sp > gp->stack.hi - arch::kFrameSize)
         return false;
-    auto word = [sp](std::size_t off) { return greg_t(*reinterpret_cast<const uint64_t *>(sp + off)); };
+    // Plain loads in this function (a helper lambda would be instrumented).
+    const auto *f = reinterpret_cast<const uint64_t *>(sp);
     greg_t *r = uc->uc_mcontext.gregs;
-    r[REG_RIP] = word(arch::kFramePc);
+    r[REG_RIP] = greg_t(f[arch::kFramePc / 8]);
     r[REG_RSP] = greg_t(sp + arch::kFrameSize);
-    r[REG_RBX] = word(arch::kFrameRbx);
-    r[REG_RBP] = word(arch::kFrameRbp);
-    r[REG_R12] = word(arch::kFrameR12);
-    r[REG_R13] = word(arch::kFrameR13);
-    r[REG_R14] = word(arch::kFrameR14);
-    r[REG_R15] = word(arch::kFrameR15);
+    r[REG_RBX] = greg_t(f[arch::kFrameRbx / 8]);
+    r[REG_RBP] = greg_t(f[arch::kFrameRbp / 8]);
+    r[REG_R12] = greg_t(f[arch::kFrameR12 / 8]);
+    r[REG_R13] = greg_t(f[arch::kFrameR13 / 8]);
+    r[REG_R14] = greg_t(f[arch::kFrameR14 / 8]);
+    r[REG_R15] = greg_t(f[arch::kFrameR15 / 8]);
     return true;
 }
 
@@ -139,35 +145,42 @@ void capture_suspended(const G *gp, Frames *f) {
     unwind(&cur, f, 0, 0);
 }
 
-// printframe: "\tname+0xoff pc=0x...\n". The name comes from a cursor made
-// for the pc alone (libunwind looks names up by pc: the stack is not read
-// again). A return address is looked up one byte back, inside its call.
+// printframe: "\tname+0xoff pc=0x...\n". A return address is looked up one
+// byte back, inside its call. The name comes from libunwind, with a cursor
+// made for the pc alone (the stack is not read again), and is demangled; in
+// a signal handler both allocate, so there it comes from core/symtab.h and
+// stays mangled.
 void printframe(FdWriter &w, uintptr_t ip, bool exact, DumpMode mode) {
-    unw_context_t uc;
-    std::memset(&uc, 0, sizeof uc);
-    uc.uc_mcontext.gregs[REG_RIP] = greg_t(ip);
-    uc.uc_mcontext.gregs[REG_RSP] = greg_t(reinterpret_cast<uintptr_t>(&uc));  // any readable word
-    unw_cursor_t cur;
     char name[256];
+    const char *sym = nullptr;
     unw_word_t off = 0;
-    bool named = false;
-    if (unw_init_local2(&cur, &uc, exact ? UNW_INIT_SIGNAL_FRAME : 0) == 0) {
-        int rc = unw_get_proc_name(&cur, name, sizeof name, &off);
-        named = rc == 0 || rc == -UNW_ENOMEM;  // ENOMEM: truncated, still a name
-        name[sizeof name - 1] = '\0';
+    if (mode == DumpMode::Signal) {
+        uintptr_t o = 0;
+        if (symtab_lookup(exact ? ip : ip - 1, &sym, &o)) off = exact ? o : o + 1;
+    } else {
+        unw_context_t uc;
+        std::memset(&uc, 0, sizeof uc);
+        uc.uc_mcontext.gregs[REG_RIP] = greg_t(ip);
+        uc.uc_mcontext.gregs[REG_RSP] = greg_t(reinterpret_cast<uintptr_t>(&uc));  // any readable word
+        unw_cursor_t cur;
+        if (unw_init_local2(&cur, &uc, exact ? UNW_INIT_SIGNAL_FRAME : 0) == 0) {
+            int rc = unw_get_proc_name(&cur, name, sizeof name, &off);
+            name[sizeof name - 1] = '\0';
+            if (rc == 0 || rc == -UNW_ENOMEM) sym = name;  // ENOMEM: truncated, still a name
+        }
     }
     w.ch('\t');
-    if (named) {
+    if (sym != nullptr) {
         char *dm = nullptr;
-        if (mode != DumpMode::Signal) {  // __cxa_demangle allocates
+        if (mode != DumpMode::Signal) {
             int st = -1;
-            dm = abi::__cxa_demangle(name, nullptr, nullptr, &st);
+            dm = abi::__cxa_demangle(sym, nullptr, nullptr, &st);
             if (st != 0) {
                 std::free(dm);
                 dm = nullptr;
             }
         }
-        w.str(dm != nullptr ? dm : name).ch('+').hex(off);
+        w.str(dm != nullptr ? dm : sym).ch('+').hex(off);
         std::free(dm);
     } else {
         w.ch('?');

@@ -40,8 +40,9 @@ enum class DumpMode : int {
     // (the thrower may be what holds it); also prints the current thread's
     // stack when it is not running a goroutine.
     Fatal,
-    // The SIGQUIT handler: as Normal but with Fatal's short waits, and no
-    // allocation: names stay mangled.
+    // The SIGQUIT handler: Fatal's short waits, and no allocation: names
+    // come from core/symtab.h (loaded when the handler was installed) and
+    // stay mangled.
     Signal,
 };
 
