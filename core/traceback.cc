@@ -198,7 +198,7 @@ void printframes(FdWriter &w, const Frames &f, DumpMode mode) {
     if (f.strayed) w.str("\t...unwinding left the goroutine's stack...\n");
 }
 
-// Header: what goroutineheader prints, captured while the g is owned.
+// Header: what Go 1.4's goroutineheader prints, captured while the g is owned.
 struct Header {
     int64_t goid = 0;
     uint32_t status = 0;
@@ -208,7 +208,7 @@ struct Header {
 };
 
 void printheader(FdWriter &w, const Header &h) {
-    // seed (goroutineheader): the wait reason overrides the status name.
+    // As goroutineheader: the wait reason overrides the status name.
     const char *status = gstatusname(h.status);
     if ((h.status & ~uint32_t(Gscan)) == Gwaiting && h.waitreason != nullptr && h.waitreason[0] != '\0')
         status = h.waitreason;
@@ -222,7 +222,7 @@ void printheader(FdWriter &w, const Header &h) {
 // (markroot), the first scan that finds a goroutine waiting stamps
 // waitsince, so "N minutes" counts from when a dump (or, later, a GC scan)
 // first saw it blocked; execute clears it.
-Header header_owned(G *gp, uint32_t status, bool stamp) {
+Header header_owned(G *gp, uint32_t status) {
     Header h;
     h.goid = gp->goid;
     h.status = status;
@@ -230,7 +230,7 @@ Header header_owned(G *gp, uint32_t status, bool stamp) {
     if ((status & ~uint32_t(Gscan)) == Gwaiting) {
         h.waitreason = gp->waitreason;
         int64_t now = nanotime();
-        if (gp->waitsince == 0 && stamp) gp->waitsince = now;
+        if (gp->waitsince == 0) gp->waitsince = now;
         if (gp->waitsince != 0) h.waitminutes = (now - gp->waitsince) / 60000000000;
     }
     return h;
@@ -247,7 +247,7 @@ Header header_unowned(const G *gp, uint32_t status) {
     return h;
 }
 
-// dumpg: one goroutine that the calling thread is not running (seed: the
+// dumpg: one goroutine that the calling thread is not running (Go 1.4: the
 // body of tracebackothers' loop). Claims it with the scan bit (see the file
 // comment), retrying while another scanner holds the bit or its stack is
 // being copied, and gives up after a bounded number of tries.
@@ -269,7 +269,7 @@ void dumpg(FdWriter &w, G *gp, DumpMode mode, bool *first) {
         }
         if ((s == Grunnable || s == Gwaiting) && castogscanstatus(gp, s, s | Gscan)) {
             // gp is ours until casfrom_Gscanstatus: record, release, print.
-            Header h = header_owned(gp, s, true);
+            Header h = header_owned(gp, s);
             Frames f;
             capture_suspended(gp, &f);
             casfrom_Gscanstatus(gp, s | Gscan, s);
@@ -290,19 +290,6 @@ void dumpg(FdWriter &w, G *gp, DumpMode mode, bool *first) {
 
 }  // namespace
 
-void goroutineheader(FdWriter &w, const G *gp) {
-    uint32_t s = readgstatus(gp);
-    Header h;
-    h.goid = gp->goid;
-    h.status = s;
-    h.locked = gp->lockedm != nullptr;
-    if ((s & ~uint32_t(Gscan)) == Gwaiting) {
-        h.waitreason = gp->waitreason;
-        if (gp->waitsince != 0) h.waitminutes = (nanotime() - gp->waitsince) / 60000000000;
-    }
-    printheader(w, h);
-}
-
 void tracebacksuspended(FdWriter &w, const G *gp, DumpMode mode) {
     Frames f;
     capture_suspended(gp, &f);
@@ -315,7 +302,8 @@ void tracebacksuspended(FdWriter &w, const G *gp, DumpMode mode) {
     printframes(w, f, mode);
 }
 
-// seed: tracebackothers, with the current goroutine first as in dopanic.
+// Go 1.4 traceback.go: tracebackothers, with the current goroutine first as
+// in dopanic.
 [[gnu::noinline]] void dumpgoroutines(int fd, DumpMode mode) {
     FdWriter w(fd);
     bool first = true;

@@ -46,7 +46,7 @@ enum class DumpMode : int {
     Signal,
 };
 
-// dumpgoroutines writes every live goroutine to fd (seed: tracebackothers):
+// dumpgoroutines writes every live goroutine to fd (Go 1.4: tracebackothers):
 // the caller's own goroutine first, then every other one that is not dead
 // and not a system goroutine, each as
 //     goroutine N [waitreason or status(, M minutes)(, locked to thread)]:
@@ -55,10 +55,6 @@ enum class DumpMode : int {
 // unlockf), a host thread, a signal handler. No runtime lock is taken.
 // (throw.h declares dumpgoroutines(fd), the Normal mode.)
 void dumpgoroutines(int fd, DumpMode mode);
-
-// goroutineheader: "goroutine N [...]:" for gp, which the caller owns (scan
-// bit held, or gp is the caller's own goroutine).
-void goroutineheader(FdWriter &w, const G *gp);
 
 // tracebacksuspended: the native backtrace of gp from its saved context.
 // The caller owns gp's stack (scan bit held, or gp cannot run: the world is

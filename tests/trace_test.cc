@@ -518,6 +518,38 @@ TEST(TraceDeathTest, SigquitDumpsAndExits2) {
         "SIGQUIT: quit\n\n.*goroutine [0-9]+ \\[trace test wait\\]:\n.*trace_parked_fn");
 }
 
+extern "C" __attribute__((noinline)) void trace_raise_fn() {
+    raise(SIGQUIT);
+    asm volatile("" ::: "memory");
+    _exit(3);  // not reached: the handler exits with 2
+}
+
+// SIGQUIT on the thread of gort_main while it runs a goroutine: the handler
+// runs on that goroutine's stack, and the goroutine is shown first, unwound
+// through the signal frame to the call that raised it.
+TEST(TraceDeathTest, SigquitWhileRunningGoroutine) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(
+        {
+            signal(SIGQUIT, SIG_DFL);
+            gort_config cfg;
+            gort_config_init(&cfg);
+            cfg.maxprocs = 2;
+            cfg.debug = "sigquit=1";
+            gort_init(&cfg);
+            gort_main(
+                [](void *) {
+                    Parker pk;
+                    spawn_parker(&pk, false);
+                    trace_raise_fn();
+                },
+                nullptr);
+        },
+        ::testing::ExitedWithCode(2),
+        "SIGQUIT: quit\n\ngoroutine [0-9]+ \\[running\\]:\n.*sigquit_handler.*\n\ttrace_raise_fn\\+.*"
+        "goroutine [0-9]+ \\[trace test wait\\]:\n.*trace_parked_fn");
+}
+
 // A host SA_SIGINFO handler installed before gort_init runs after the dump.
 TEST(TraceDeathTest, SigquitChainsToHostSiginfoHandler) {
     GTEST_FLAG_SET(death_test_style, "threadsafe");
