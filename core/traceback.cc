@@ -315,7 +315,9 @@ void tracebacksuspended(FdWriter &w, const G *gp, DumpMode mode) {
     if (cur != nullptr && (curstatus == Grunning || curstatus == Gsyscall)) {
         // This thread runs cur: on its stack, on g0 under systemstack (whose
         // CFI leads back into cur's frames), or in a signal handler that
-        // interrupted it. Its fields are this thread's own.
+        // interrupted it. Its fields are this thread's own. (On g0 in an
+        // mcall continuation before cur's status changes, g0's frames end at
+        // the switch and cur's saved frames are not shown.)
         Header h;
         h.goid = cur->goid;
         h.status = curstatus;
