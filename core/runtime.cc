@@ -30,6 +30,7 @@
 #include "core/gstatus.h"
 #include "core/proc.h"
 #include "core/runq.h"
+#include "core/sigquit.h"
 #include "core/stack_alloc.h"
 #include "core/switch.h"
 #include "core/throw.h"
@@ -269,6 +270,7 @@ int rt_init(const RtConfig &cfg) {
     lock(&sched.lock);
     procresize(int32_t(procs));
     unlock(&sched.lock);
+    sigquit_install();  // GORT_DEBUG=sigquit=1 only
     state.store(int(RtState::Init), std::memory_order_release);
     return GORT_OK;
 }
@@ -332,6 +334,7 @@ int rt_shutdown() {
     } else {
         return GORT_ENOTINIT;
     }
+    sigquit_remove();  // before anything its dump reads is freed
     exit_all_ms();
     release_all();
     state.store(int(RtState::Uninit), std::memory_order_release);

@@ -95,6 +95,7 @@ bool sysmon_should_exit() { return sched.exiting.load(std::memory_order_relaxed)
 // seed: sysmon. Runs on its own M until the runtime shuts down; returns then.
 void sysmon() {
     PDesc pdesc[kMaxGomaxprocs];
+    int64_t lasttrace = 0;
     int idle = 0;  // how many cycles in succession we had not woken somebody
     uint32_t delay = 0;
     for (;;) {
@@ -134,6 +135,10 @@ void sysmon() {
             idle = 0;
         else
             idle++;
+        if (debug.schedtrace > 0 && lasttrace + debug.schedtrace * 1000000 <= now) {
+            lasttrace = now;
+            schedtrace(debug.scheddetail > 0);
+        }
     }
 }
 

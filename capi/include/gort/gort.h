@@ -293,7 +293,8 @@ GORT_API int gort_set_deadlock_hook(void (*hook)(void *ctx), void *ctx);
  * Writes a dump of every goroutine to fd: "goroutine N [waitreason]:" and a
  * symbolised native backtrace of each suspended goroutine from its saved
  * context (a goroutine running on another thread prints without one). From
- * any thread. GORT_DEBUG keys: schedtrace=N (a SCHED line every N ms from
+ * any thread; GORT_EINVAL if fd is not an open descriptor, GORT_ENOTINIT
+ * before gort_init. GORT_DEBUG keys: schedtrace=N (a SCHED line every N ms from
  * sysmon), scheddetail=1 (with P, M and G detail), sigquit=1 (a SIGQUIT
  * handler dumps all goroutines, then chains to the host's handler, or exits
  * with status 2 like Go), deadlock=0 (see above). */
