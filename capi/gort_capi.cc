@@ -8,6 +8,7 @@
 #include "capi/include/gort/gort.h"
 #include "core/atomics.h"
 #include "core/gstatus.h"
+#include "core/netpoll.h"
 #include "core/proc.h"
 #include "core/runq.h"
 #include "core/runtime.h"
@@ -159,6 +160,8 @@ GORT_API int gort_ready(gort_g *g) {
     G *gp = reinterpret_cast<G *>(g);
     if (gp->magic != kGMagic) return GORT_EINVAL;
     if (G *self = curg(); self != nullptr && in_syscall(self)) return GORT_ESTATE;
+    // Parked in gort_sleep / gort_poll_fd: only the runtime wakes it.
+    if (runtime_parked(gp)) return GORT_ESTATE;
     if (!try_casgstatus_waiting_runnable(gp)) return GORT_ESTATE;
     ready_runnable(gp);
     return GORT_OK;

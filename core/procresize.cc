@@ -3,6 +3,7 @@
 #include "core/proc.h"
 #include "core/runq.h"
 #include "core/throw.h"
+#include "core/timers.h"
 
 namespace gort {
 
@@ -70,6 +71,7 @@ void procresize(int32_t nprocs) {
         P *pp = allp[i];
         gfpurge(pp);
         pp->status.store(Pdead, std::memory_order_relaxed);
+        timers_moveall(pp, allp[0]);  // after Pdead: see timers_moveall
     }
 
     G *g = getg();

@@ -28,6 +28,7 @@
 #include "capi/include/gort/gort.h"
 #include "core/atomics.h"
 #include "core/gstatus.h"
+#include "core/netpoll.h"
 #include "core/proc.h"
 #include "core/runq.h"
 #include "core/sigquit.h"
@@ -111,6 +112,7 @@ void mainexit0(G *gp) {
         notewakeup(&m0->park);
     }
     unlock(&sched.lock);
+    netpoll_wake_for_exit();  // m0 may be the M blocked in netpoll
     stopm();  // until shutdown; never acquires a P again
     gothrow("mainexit0: M woken after main returned");
 }
@@ -153,6 +155,7 @@ void release_all() {
             pp = nullptr;
         }
     }
+    netpoll_release();  // before rtalloc_release: frees its pollDesc table
     stack_release_all();
     rtalloc_release();
     store_relaxed(gomaxprocs, 0);
@@ -194,6 +197,7 @@ void exit_all_ms() {
         }
     }
     unlock(&sched.lock);
+    netpoll_wake_for_exit();  // the M blocked in netpoll, if any, is on no list
     // sysmon first: it is the one M that keeps running while the world is
     // stopped, and it may be creating an M (retake -> handoffp -> startm)
     // whose thread id it has not yet recorded. Once it has left, every
@@ -269,6 +273,7 @@ int rt_init(const RtConfig &cfg) {
     sched.maxmcount = cfg.max_threads > 0 ? cfg.max_threads : 10000;
     lock(&sched.lock);
     procresize(int32_t(procs));
+    sched.lastpoll.store(nanotime(), std::memory_order_seq_cst);  // seed: schedinit
     unlock(&sched.lock);
     sigquit_install();  // GORT_DEBUG=sigquit=1 only
     state.store(int(RtState::Init), std::memory_order_release);
