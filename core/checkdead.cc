@@ -22,6 +22,7 @@
 // startm, so that state is legal for an instant; checkdead returns instead.
 #include "core/atomics.h"
 #include "core/gstatus.h"
+#include "core/netpoll.h"
 #include "core/proc.h"
 #include "core/runtime.h"
 #include "core/throw.h"
@@ -73,6 +74,10 @@ void checkdead() {
         if (s == Gwaiting) grunning++;
         else if (s == Grunnable || s == Grunning || s == Gsyscall) return;  // departure: see above
     }
+    // An armed timer or a goroutine waiting on an fd can still wake one (the
+    // M that runs them blocks in netpoll and is not idle, but it may be
+    // between the two: modern Go checks the timers here too).
+    if (netpoll_has_waiters_or_timers()) return;
     if (st == RtState::Running) {
         // Background mode: an idle runtime with no goroutine is not a
         // deadlock; one with waiting goroutines is reported to the host.

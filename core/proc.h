@@ -79,6 +79,11 @@ void procresize(int32_t nprocs);                          // seed: procresize
 void acquirep(P *pp);                                     // seed: acquirep
 P *releasep();                                            // seed: releasep
 
+// ---- debug variables (core/schedtrace.cc) ----
+// seed: schedtrace. One SCHED line (detailed: with P, M and G lines) to fd.
+// Takes sched.lock and allglock, and writes while holding them, as the seed.
+void schedtrace(bool detailed, int fd = 2);
+
 // ---- stop the world (core/stoptheworld.cc) ----
 void stoptheworld();                                      // seed: stoptheworld
 void starttheworld();                                     // seed: starttheworld

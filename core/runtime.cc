@@ -33,6 +33,7 @@
 #include "core/proc.h"
 #include "core/runq.h"
 #include "core/sema.h"
+#include "core/sigquit.h"
 #include "core/stack_alloc.h"
 #include "core/switch.h"
 #include "core/throw.h"
@@ -280,6 +281,7 @@ int rt_init(const RtConfig &cfg) {
     procresize(int32_t(procs));
     sched.lastpoll.store(nanotime(), std::memory_order_seq_cst);  // seed: schedinit
     unlock(&sched.lock);
+    sigquit_install();  // GORT_DEBUG=sigquit=1 only
     state.store(int(RtState::Init), std::memory_order_release);
     return GORT_OK;
 }
@@ -343,6 +345,7 @@ int rt_shutdown() {
     } else {
         return GORT_ENOTINIT;
     }
+    sigquit_remove();  // before anything its dump reads is freed
     exit_all_ms();
     release_all();
     state.store(int(RtState::Uninit), std::memory_order_release);

@@ -19,6 +19,7 @@
 
 #include "core/atomics.h"
 #include "core/gstatus.h"
+#include "core/netpoll.h"
 #include "core/proc.h"
 #include "core/runq.h"
 #include "core/throw.h"
@@ -110,7 +111,7 @@ void starttheworld() {
     G *g = getg();
     M *mp = g != nullptr ? g->m : nullptr;
     if (mp != nullptr) mp->locks++;  // disable preemption because it can be holding p in a local var
-    // (seed: inject what a non-blocking netpoll finds: netpoll.)
+    if (netpollinited()) injectglist(netpoll(0));  // non-blocking
     lock(&sched.lock);
     int32_t n = newprocs != 0 ? newprocs : load_relaxed(gomaxprocs);
     newprocs = 0;

@@ -339,10 +339,13 @@ TEST(Chan, HostThreadTryOpsWakeGoroutines) {
     run_main(2, [] {
         gort_chan *c = mk(sizeof(int), 0);
         const int n = int(scaled(2000, 200, 500));
+        static std::atomic<bool> attached{false};
+        attached = false;
         std::thread t([c, n] {
             // An attached foreign thread may still wake goroutines: checkdead
             // must not call the blocked main goroutine a deadlock.
             EXPECT_EQ(gort_thread_attach(), GORT_OK);
+            attached = true;
             for (int i = 0; i < n; i++) {
                 while (gort_chan_trysend(c, &i) == GORT_EAGAIN) std::this_thread::yield();
             }
@@ -356,6 +359,7 @@ TEST(Chan, HostThreadTryOpsWakeGoroutines) {
             EXPECT_EQ(gort_chan_close(c), GORT_OK);
             EXPECT_EQ(gort_thread_detach(), GORT_OK);
         });
+        ASSERT_TRUE(wait_until([] { return attached.load(); }, "host thread to attach"));
         for (int i = 0; i < n; i++) {
             int v = -1;
             ASSERT_EQ(gort_chan_recv(c, &v, nullptr), GORT_OK);

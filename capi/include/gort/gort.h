@@ -216,9 +216,12 @@ GORT_API int gort_stats_get(gort_stats *st);
  * gort_exitsyscall (GORT_ESTATE otherwise). If the call lasts longer than a
  * sysmon tick (20 us .. 10 ms) the P is handed to another thread.
  * gort_entersyscallblock: the call is known to block; hands the P off at once.
- * gort_exitsyscall returns on the same OS thread, but the goroutine may then
- * run on another P. GORT_ENOTG outside a goroutine; GORT_ESTATE when not in a
- * syscall (exit) or already in one (enter), or while gort_proc_pin holds. */
+ * gort_exitsyscall takes a P back (its own if still free, else an idle one,
+ * else it waits in the global run queue): like any call that can switch, it
+ * may return on another OS thread. It must be called from the frame that
+ * called gort_entersyscall or a deeper one (GORT_ESTATE otherwise).
+ * GORT_ENOTG outside a goroutine; GORT_ESTATE when not in a syscall (exit) or
+ * already in one (enter), while pinned, or while holding the stopped world. */
 GORT_API int gort_entersyscall(void);
 GORT_API int gort_entersyscallblock(void);
 GORT_API int gort_exitsyscall(void);
@@ -282,14 +285,17 @@ GORT_API int gort_thread_detach(void);
  *     still wake one);
  *   in background mode: hook(ctx) is called on a runtime thread, once per
  *     episode (it may call gort_go / gort_ready; it must not block).
- * GORT_DEBUG=deadlock=0 turns detection off. hook NULL removes it. */
+ * A host thread that will wake goroutines later under gort_main should
+ * gort_thread_attach first. GORT_DEBUG=deadlock=0 turns detection off.
+ * hook NULL removes it. */
 GORT_API int gort_set_deadlock_hook(void (*hook)(void *ctx), void *ctx);
 
 /* ---- Tracing ----
  * Writes a dump of every goroutine to fd: "goroutine N [waitreason]:" and a
  * symbolised native backtrace of each suspended goroutine from its saved
  * context (a goroutine running on another thread prints without one). From
- * any thread. GORT_DEBUG keys: schedtrace=N (a SCHED line every N ms from
+ * any thread; GORT_EINVAL if fd is not an open descriptor, GORT_ENOTINIT
+ * before gort_init. GORT_DEBUG keys: schedtrace=N (a SCHED line every N ms from
  * sysmon), scheddetail=1 (with P, M and G detail), sigquit=1 (a SIGQUIT
  * handler dumps all goroutines, then chains to the host's handler, or exits
  * with status 2 like Go), deadlock=0 (see above). */
