@@ -94,7 +94,6 @@ bool chanblock(hchan *c, waitq *q, void *ep, const char *reason) {
     mysg->c = c;
     gp->param = nullptr;
     q->enqueue(mysg);
-    c->nwaiting.fetch_add(1, std::memory_order_relaxed);  // under c->lock (chan_free reads it there)
     sudog_pin_elem(mysg);
     gp->rtpark.store(true, std::memory_order_release);  // only the runtime wakes it (netpoll.h)
     park(chanparkcommit, c, reason);
@@ -108,8 +107,8 @@ bool chanblock(hchan *c, waitq *q, void *ep, const char *reason) {
     mysg->c = nullptr;
     mysg->elem = nullptr;
     releaseSudog(mysg);
-    // Last access to c: from here chan_free may succeed.
-    c->nwaiting.fetch_sub(1, std::memory_order_release);  // pairs with chan_free's acquire
+    // No access to c after the wakeup: the waker took mysg off the queue,
+    // and from then on chan_free may succeed.
     return success;
 }
 
@@ -129,12 +128,21 @@ hchan *makechan(std::size_t elemsize, std::size_t size) {
     return c;
 }
 
+int chan_nwaiters(hchan *c) {
+    lock(&c->lock);
+    int n = 0;
+    for (sudog *s = c->recvq.first; s != nullptr; s = s->next) n++;
+    for (sudog *s = c->sendq.first; s != nullptr; s = s->next) n++;
+    unlock(&c->lock);
+    return n;
+}
+
 bool chan_free(hchan *c) {
     bool stale = c->epoch != load_acq(chan_epoch);
     if (!stale) {
         lock(&c->lock);
         bool busy = !c->recvq.empty() || !c->sendq.empty() ||
-                    c->nwaiting.load(std::memory_order_acquire) != 0;  // pairs with chanblock's/selectgo's release
+                    c->nselecting.load(std::memory_order_acquire) != 0;  // pairs with selectblock's release
         unlock(&c->lock);
         if (busy) return false;
     }

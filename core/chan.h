@@ -19,9 +19,12 @@
 // FIFO order). No element passes through the buffer when a peer waits.
 //
 // Lifetime: a channel belongs to the runtime instance that made it
-// (chan_epoch). gort_chan_free refuses while goroutines are blocked on it
-// (nwaiting counts them until they stop touching it); after a shutdown, the
-// goroutines are gone and any channel can be freed, but no longer used.
+// (chan_epoch). gort_chan_free refuses while goroutines are blocked on it:
+// while sudogs sit on its queues, and while a select that queued on it has
+// not finished with it (nselecting: a select woken through another channel
+// locks this one again to dequeue; a plain send or receive never touches the
+// channel after its wakeup). After a shutdown the goroutines are gone and
+// any channel can be freed, but no longer used.
 #pragma once
 
 #include <atomic>
@@ -44,10 +47,10 @@ struct alignas(64) hchan {
     std::size_t dataqsiz = 0;        // size of the circular queue
     std::size_t elemsize = 0;
     unsigned char *buf = nullptr;    // dataqsiz elements (after the struct)
-    // Goroutines parked on this channel, from enqueue until their last
-    // access to it (chan_free's EBUSY). Written under lock, decremented
-    // after it (release; chan_free loads acquire).
-    std::atomic<int32_t> nwaiting{0};
+    // Selects that queued on this channel, until their last access to it
+    // (chan_free's EBUSY). Incremented under lock, decremented after the
+    // select's final unlock (release; chan_free loads acquire).
+    std::atomic<int32_t> nselecting{0};
     mutex lock;
     std::atomic<std::size_t> qcount{0};  // lock to write; len() reads it relaxed
     std::atomic<uint32_t> closed{0};     // lock to write
@@ -63,6 +66,8 @@ extern std::atomic<uint64_t> chan_epoch;
 // makechan: nullptr if elemsize/size are out of range (the caller checks).
 hchan *makechan(std::size_t elemsize, std::size_t size);
 // chan_free: false (changing nothing) while goroutines wait on c.
+// chan_nwaiters: sudogs on c's queues now (tests, dumps).
+int chan_nwaiters(hchan *c);
 bool chan_free(hchan *c);
 
 // Results of chansend/chanrecv/selectgo besides a case index.

@@ -151,7 +151,7 @@ int selectblock(scase *cases, const uint16_t *lockorder, int norder, int64_t tim
             c->sendq.enqueue(sg);
         else
             c->recvq.enqueue(sg);
-        c->nwaiting.fetch_add(1, std::memory_order_relaxed);
+        c->nselecting.fetch_add(1, std::memory_order_relaxed);
         sudog_pin_elem(sg);
     }
     gp->param = nullptr;
@@ -197,7 +197,7 @@ int selectblock(scase *cases, const uint16_t *lockorder, int norder, int64_t tim
     selunlock(cases, lockorder, norder);
     // Our last access to the channels: from here chan_free may succeed.
     for (int i = 0; i < norder; i++)
-        cases[lockorder[i]].c->nwaiting.fetch_sub(1, std::memory_order_release);  // pairs with chan_free
+        cases[lockorder[i]].c->nselecting.fetch_sub(1, std::memory_order_release);  // pairs with chan_free
     if (casi < 0) return -kChanTimedOut;
     // A receive woken by close found *elem zeroed by closechan; a send woken
     // by close did not send.

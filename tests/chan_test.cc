@@ -22,7 +22,7 @@ gort::hchan *H(gort_chan *c) { return reinterpret_cast<gort::hchan *>(c); }
 
 // Goroutines parked on c (sudogs on its queues and not yet gone). Test-only
 // peek at the internals, under the channel lock.
-int nwaiting(gort_chan *c) { return H(c)->nwaiting.load(std::memory_order_acquire); }
+int nwaiting(gort_chan *c) { return gort::chan_nwaiters(H(c)); }
 
 gort_chan *mk(size_t elemsize, size_t cap) {
     gort_chan *c = nullptr;

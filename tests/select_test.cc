@@ -16,7 +16,7 @@ using namespace gort_test;
 
 namespace {
 
-int nwaiting(gort_chan *c) { return reinterpret_cast<gort::hchan *>(c)->nwaiting.load(std::memory_order_acquire); }
+int nwaiting(gort_chan *c) { return gort::chan_nwaiters(reinterpret_cast<gort::hchan *>(c)); }
 
 gort_chan *mk(size_t elemsize, size_t cap) {
     gort_chan *c = nullptr;
