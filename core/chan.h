@@ -98,7 +98,7 @@ struct scase {
     hchan *c;
     int dir;      // kCaseSend or kCaseRecv
     void *elem;   // send: source; recv: destination (may be nullptr)
-    int ok;       // out, recv: 1 value received, 0 closed and drained
+    int ok;       // out: 1 sent / received, 0 the channel was closed (nothing sent; zeroed element)
 };
 enum : int { kCaseSend = 1, kCaseRecv = 2 };
 inline constexpr int kMaxSelectCases = 1 << 16;

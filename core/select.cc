@@ -14,7 +14,10 @@
 //      lockorder, then park; selparkcommit releases the locks on g0, after
 //      the goroutine is Gwaiting. A waker on any channel must first win
 //      gp->selectdone (waitq::dequeue); losers drop the sudog and go on to
-//      the next waiter. A timeout timer competes for the same CAS.
+//      the next waiter. A timeout (timeout_ns > 0) is a timer on this stack,
+//      armed by selparkcommit once gp is Gwaiting; its callback competes for
+//      the same CAS, keyed by the select's generation, and deltimer removes
+//      it after a channel won.
 //   5. Woken: sellock again, pass 3 takes every other sudog off its queue,
 //      the winner's sudog (gp->param; nullptr for the timer) names the case.
 //
