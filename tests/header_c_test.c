@@ -71,8 +71,11 @@ struct main_result {
     int gosched_rc, maxprocs, numg, stats_rc, local_rc, local_ok;
     int64_t goid, goid_out;
     int self_ok, spun_ok;
+    int chan_sync_bad;
     gort_stats st;
 };
+
+static int chan_sync_checks(void);
 
 static void main_goroutine(void *arg) {
     struct main_result *r = (struct main_result *)arg;
@@ -108,9 +111,62 @@ static void main_goroutine(void *arg) {
     r->stats_rc = gort_stats_get(&r->st);
     r->local_rc = gort_set_local(r);
     r->local_ok = gort_get_local() == (void *)r;
+    r->chan_sync_bad = chan_sync_checks();
 }
 
 static void noop(void *arg) { (void)arg; }
+
+/* Channels and sync from C: one goroutine, so nothing blocks for long.
+ * Returns the number of failed checks. */
+static int chan_sync_checks(void) {
+    int bad = 0, v = 7, got = 0, ok = -1, rc;
+    gort_chan *c = NULL;
+    gort_select_case cases[2];
+    gort_mutex m;
+    gort_cond cv;
+    gort_wg wg;
+    uint32_t sem = 1;
+
+#define CCHECK(cond) \
+    do {             \
+        if (!(cond)) bad++; \
+    } while (0)
+    CCHECK(gort_chan_new(sizeof(int), 1, &c) == GORT_OK);
+    CCHECK(gort_chan_cap(c) == 1 && gort_chan_len(c) == 0);
+    CCHECK(gort_chan_send(c, &v) == GORT_OK);
+    CCHECK(gort_chan_trysend(c, &v) == GORT_EAGAIN);
+    CCHECK(gort_chan_recv(c, &got, &ok) == GORT_OK && got == 7 && ok == 1);
+    CCHECK(gort_chan_tryrecv(c, &got, &ok) == GORT_EAGAIN);
+    cases[0].c = c;
+    cases[0].dir = GORT_SEND;
+    cases[0].elem = &v;
+    cases[0].ok = -1;
+    cases[1].c = NULL;
+    cases[1].dir = GORT_RECV;
+    cases[1].elem = &got;
+    cases[1].ok = -1;
+    rc = gort_select(cases, 2, 0);
+    CCHECK(rc == 0 && cases[0].ok == 1);
+    CCHECK(gort_select(cases, 2, 1000) == GORT_ETIMEDOUT); /* full buffer, no receiver */
+    CCHECK(gort_chan_close(c) == GORT_OK && gort_chan_close(c) == GORT_ECLOSED);
+    CCHECK(gort_chan_recv(c, &got, &ok) == GORT_OK && ok == 1);
+    CCHECK(gort_chan_recv(c, &got, &ok) == GORT_OK && ok == 0 && got == 0);
+    CCHECK(gort_chan_free(c) == GORT_OK);
+
+    memset(&m, 0, sizeof m);
+    memset(&cv, 0, sizeof cv);
+    memset(&wg, 0, sizeof wg);
+    CCHECK(gort_mutex_lock(&m) == GORT_OK && gort_mutex_trylock(&m) == GORT_EBUSY);
+    CCHECK(gort_mutex_unlock(&m) == GORT_OK && gort_mutex_unlock(&m) == GORT_ESTATE);
+    CCHECK(gort_cond_wait(&cv, &m) == GORT_ESTATE); /* m not locked */
+    CCHECK(gort_cond_signal(&cv) == GORT_OK && gort_cond_broadcast(&cv) == GORT_OK);
+    CCHECK(gort_wg_add(&wg, 1) == GORT_OK && gort_wg_done(&wg) == GORT_OK);
+    CCHECK(gort_wg_wait(&wg) == GORT_OK && gort_wg_done(&wg) == GORT_ESTATE);
+    CCHECK(gort_semacquire(&sem) == GORT_OK && sem == 0);
+    CCHECK(gort_semrelease(&sem) == GORT_OK && sem == 1);
+#undef CCHECK
+    return bad;
+}
 
 int main(void) {
     static const int codes[] = {GORT_OK,        GORT_EINVAL,  GORT_ENOTINIT,
@@ -165,6 +221,7 @@ int main(void) {
     CHECK(r.ready_rc == GORT_OK);
     CHECK(r.ready_again_rc == GORT_ESTATE);
     CHECK(r.spun_ok);
+    CHECK(r.chan_sync_bad == 0);
     CHECK(r.lock_rc == GORT_OK);
     CHECK(r.unlock_rc == GORT_OK);
     CHECK(r.numg >= 1);
