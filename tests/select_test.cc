@@ -449,3 +449,30 @@ TEST(Select, GortReadyRefusesChannelWaiters) {
         EXPECT_EQ(gort_chan_free(c), GORT_OK);
     });
 }
+
+// More cases than the select's on-stack order arrays hold (16).
+TEST(Select, ManyCases) {
+    run_main(2, [] {
+        const int n = 40;
+        std::vector<gort_chan *> cs(n);
+        for (auto &c : cs) c = mk(sizeof(int), 0);
+        std::vector<int> vals(n, -1);
+        std::vector<gort_select_case> ks(n);
+        for (int i = 0; i < n; i++) ks[i] = recv_case(cs[i], &vals[i]);
+        EXPECT_EQ(gort_select(ks.data(), n, 0), GORT_EAGAIN);
+        struct A {
+            gort_chan *c;
+        } a{cs[37]};
+        gort_go([](void *p) {
+            int v = 37;
+            gort_chan_send(static_cast<A *>(p)->c, &v);
+        }, &a, sizeof a, nullptr);
+        EXPECT_EQ(gort_select(ks.data(), n, -1), 37);
+        EXPECT_EQ(vals[37], 37);
+        EXPECT_EQ(ks[37].ok, 1);
+        for (auto *c : cs) {
+            EXPECT_EQ(nwaiting(c), 0);
+            EXPECT_EQ(gort_chan_free(c), GORT_OK);
+        }
+    });
+}
