@@ -27,6 +27,8 @@
 // Go's single atomic add.
 #include "core/sync.h"
 
+#include <cstdint>
+
 #include "core/atomics.h"
 #include "core/proc.h"
 #include "core/throw.h"
@@ -207,9 +209,11 @@ bool wg_add(WaitGroup *w, int32_t delta) {
     int32_t v;
     uint32_t waiters;
     for (;;) {
-        v = int32_t(state >> 32) + delta;
+        int64_t v64 = int64_t(int32_t(state >> 32)) + delta;
         waiters = uint32_t(state);
-        if (v < 0) return false;  // Go: panic("sync: negative WaitGroup counter")
+        if (v64 < 0) return false;  // Go: panic("sync: negative WaitGroup counter")
+        if (v64 > INT32_MAX) return false;  // the counter is 32 bits in Go too
+        v = int32_t(v64);
         // Go: panic("sync: WaitGroup misuse: Add called concurrently with Wait")
         if (waiters != 0 && delta > 0 && v == delta) return false;
         uint64_t nw = (uint64_t(uint32_t(v)) << 32) | waiters;

@@ -27,8 +27,8 @@ struct WaitGroup {
     std::atomic<uint64_t> state{0};
     std::atomic<uint32_t> sema{0};
 };
-// false (changing nothing) if the counter would go negative, or on an Add
-// racing with Wait that Go calls misuse.
+// false (changing nothing) if the counter would go negative or past
+// INT32_MAX, or on an Add racing with Wait that Go calls misuse.
 bool wg_add(WaitGroup *w, int32_t delta);  // any thread
 // false: the WaitGroup was reused before this Wait returned (Go panics).
 bool wg_wait(WaitGroup *w);                // goroutine

@@ -62,6 +62,9 @@ TEST(Sync, Errors) {
         EXPECT_EQ(gort_wg_add(&w, 2), GORT_OK);
         EXPECT_EQ(gort_wg_add(&w, -3), GORT_ESTATE);
         EXPECT_EQ(gort_wg_add(&w, -2), GORT_OK);
+        EXPECT_EQ(gort_wg_add(&w, INT32_MAX), GORT_OK);
+        EXPECT_EQ(gort_wg_add(&w, 1), GORT_ESTATE) << "counter overflow";
+        EXPECT_EQ(gort_wg_add(&w, -INT32_MAX), GORT_OK);
         EXPECT_EQ(gort_wg_add(nullptr, 1), GORT_EINVAL);
         alignas(4) unsigned char buf[8] = {};
         EXPECT_EQ(gort_semacquire(nullptr), GORT_EINVAL);

@@ -434,7 +434,8 @@ GORT_API int gort_cond_broadcast(gort_cond *c);
 
 /* gort_wg: sync.WaitGroup. gort_wg_add adds delta (may be negative) to the
  *   counter; when it reaches 0 every waiter is released. GORT_ESTATE (and
- *   nothing changes) if the counter would go negative, or for an add of a
+ *   nothing changes) if the counter would go negative (or past INT32_MAX),
+ *   or for an add of a
  *   positive delta to a zero counter while goroutines wait (Go's "Add called
  *   concurrently with Wait"). gort_wg_done is gort_wg_add(w, -1).
  *   gort_wg_wait blocks until the counter is 0; GORT_ESTATE if the WaitGroup
