@@ -47,6 +47,8 @@ constexpr int64_t starvationThresholdNs = 1000000;  // 1 ms
 // sync.Mutex is conservative: only a few times, only on a multicore machine
 // with GOMAXPROCS > 1 and at least one other running P, and only if the
 // local runq is empty (unlike the runtime mutex, which spins more).
+// Departure: no ncpu <= 1 test (gort does not cache the CPU count; with one
+// CPU the default maxprocs is 1, which the gomaxprocs test already covers).
 bool canSpin(int iter) {
     constexpr int active_spin = 4;
     if (iter >= active_spin) return false;
