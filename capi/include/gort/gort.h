@@ -350,8 +350,10 @@ GORT_API int gort_poll_close(int fd);
  * included (a waiter they wake is made runnable as by gort_ready).
  * A goroutine blocked in a channel operation is not gort_ready's to wake.
  *
- * gort_chan_new: GORT_EINVAL if out is NULL, elemsize >= 65536 or the buffer
- *   would exceed 2^40 bytes. Needs gort_init.
+ * gort_chan_new: GORT_EINVAL if out is NULL, elemsize >= 65536, cap >
+ *   INT_MAX or the buffer would exceed 2^40 bytes. Needs gort_init. As in
+ *   Go, a buffer the system cannot provide is the fatal error "out of
+ *   memory".
  * gort_chan_send: copies elemsize bytes from elem (NULL only if elemsize is
  *   0); blocks until a receiver takes it or there is room in the buffer.
  * gort_chan_recv: blocks until an element arrives (copied to elem; elem may
