@@ -458,6 +458,9 @@ TEST(Chan, FreeAfterShutdownWithWaiters) {
 // Goroutines blocked on channels nobody else can reach are a deadlock, as in
 // Go: the fatal error names the wait reasons.
 TEST(ChanDeathTest, AllBlockedOnChannelsIsDeadlock) {
+    // A fresh process: a child forked from one that already ran the runtime
+    // cannot start it again (core/fork.cc).
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
     EXPECT_EXIT(
         {
             gort_config cfg;
