@@ -168,6 +168,7 @@ GORT_API int gort_set_deadlock_hook(void (*hook)(void *ctx), void *ctx) {
 GORT_API int gort_call_as_goroutine(gort_fn fn, void *arg) {
     if (fn == nullptr) return GORT_EINVAL;
     if (getg() != nullptr) return GORT_EBUSY;  // a goroutine (or g0): call fn directly
+    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
     if (s != RtState::Running && s != RtState::RunningMain) return GORT_ESTATE;
@@ -176,6 +177,7 @@ GORT_API int gort_call_as_goroutine(gort_fn fn, void *arg) {
 
 GORT_API int gort_thread_attach(void) {
     if (getg() != nullptr) return GORT_EBUSY;
+    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
     if (s != RtState::Running && s != RtState::RunningMain && s != RtState::Init) return GORT_ESTATE;
@@ -185,6 +187,7 @@ GORT_API int gort_thread_attach(void) {
 
 GORT_API int gort_thread_detach(void) {
     if (getg() != nullptr) return GORT_ESTATE;  // inside gort_call_as_goroutine
+    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
     if (s != RtState::Running && s != RtState::RunningMain && s != RtState::Init) return GORT_ESTATE;

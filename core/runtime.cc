@@ -324,6 +324,8 @@ int rt_start() {
 }
 
 int rt_shutdown() {
+    // The child of a fork has none of the runtime's threads to stop or join.
+    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::RunningMain) {
         return GORT_EBUSY;  // gort_main owns the runtime until it returns
