@@ -70,7 +70,7 @@ GORT_API int gort_stop_the_world(const char *reason) {
     G *gp = curg();
     if (gp == nullptr) return GORT_ENOTG;
     if (int rc = may_block(gp)) return rc;  // includes "already stopped by me"
-    worldsema_acquire();
+    if (!worldsema_acquire()) return GORT_ESTATE;  // the world has ended (gort_main returned, shutdown)
     stoptheworld();
     gp = getg();
     gp->m->locks++;  // no preemption, park or syscall until the restart
@@ -100,7 +100,7 @@ GORT_API int gort_set_maxprocs(int n) {
         if (g == g->m->g0) return GORT_ESTATE;  // inside an unlockf: cannot wait
         if (int rc = may_block(g)) return rc;
     }
-    worldsema_acquire();
+    if (!worldsema_acquire()) return GORT_ESTATE;  // the world has ended
     int old;
     if (rtstate() == RtState::Init) {
         // No M runs yet (rt_start also takes worldsema).

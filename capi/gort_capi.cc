@@ -100,12 +100,15 @@ GORT_API int gort_init(const gort_config *cfg) {
 GORT_API int gort_main(gort_fn fn, void *arg) {
     if (fn == nullptr) return GORT_EINVAL;
     if (getg() != nullptr) return GORT_EBUSY;
+    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
     return rt_main(fn, arg);
 }
 
 GORT_API int gort_start(void) {
+    if (getg() != nullptr) return GORT_EBUSY;
+    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
     return rt_start();
