@@ -107,7 +107,6 @@ GORT_API int gort_main(gort_fn fn, void *arg) {
 }
 
 GORT_API int gort_start(void) {
-    if (getg() != nullptr) return GORT_EBUSY;
     if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
