@@ -100,12 +100,14 @@ GORT_API int gort_init(const gort_config *cfg) {
 GORT_API int gort_main(gort_fn fn, void *arg) {
     if (fn == nullptr) return GORT_EINVAL;
     if (getg() != nullptr) return GORT_EBUSY;
+    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
     return rt_main(fn, arg);
 }
 
 GORT_API int gort_start(void) {
+    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
     return rt_start();
@@ -215,7 +217,11 @@ GORT_API int gort_maxprocs(void) {
 GORT_API int gort_numgoroutine(void) {
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
-    return gcount();
+    // gcount is a snapshot taken without gflock: a batch moving between the
+    // global and a P's free list may be subtracted twice. The seed clamps to
+    // 1 (its caller is a goroutine); so does gort for a goroutine caller.
+    int n = gcount();
+    return (n < 1 && curg() != nullptr) ? 1 : n;
 }
 
 GORT_API int gort_stats_get(gort_stats *st) {

@@ -67,10 +67,11 @@ void checkdead() {
     std::size_t n = allglen();  // acquire: the first n Gs are initialised
     for (std::size_t i = 0; i < n; i++) {
         G *gp = allg_at(i);
-        // Extra Ms' goroutines sit in Gsyscall between calls; a bound one
-        // already made run > 0 above.
-        if (gp->issystem || gp->isextra) continue;
+        if (gp->issystem) continue;
         uint32_t s = readgstatus(gp) & ~uint32_t(Gscan);
+        // Extra Ms' goroutines sit in Gsyscall between calls (a bound one
+        // already made run > 0 above); inside a call they count as any other.
+        if (gp->isextra && s == Gsyscall) continue;
         if (s == Gwaiting) grunning++;
         else if (s == Grunnable || s == Grunning || s == Gsyscall) return;  // departure: see above
     }

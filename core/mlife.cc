@@ -57,6 +57,7 @@ uint64_t cputicks() {
 void mcommoninit(M *mp) {
     lock(&sched.lock);
     mp->id = sched.mcount++;
+    sched.deadlock_reported = false;  // a new M runs: a later deadlock is a new episode
     checkmcount();
     mp->fastrand = 0x49f6428au + uint32_t(mp->id) + uint32_t(cputicks());
     if (mp->fastrand == 0) mp->fastrand = 0x49f6428au;
@@ -325,6 +326,7 @@ void wakep() {
 void incidlelocked(int32_t v) {
     lock(&sched.lock);
     sched.nmidlelocked += v;
+    if (v < 0) sched.deadlock_reported = false;  // an M runs again (startlockedm, retake)
     if (v > 0) checkdead();
     unlock(&sched.lock);
     if (v > 0) run_deadlock_hook();

@@ -463,7 +463,7 @@ void sysmon_netpoll(int64_t now) {
     // Modern Go's sysmon: a timer is overdue and nobody runs it (every M
     // busy in long-running goroutines, or asleep): start an M on an idle P.
     int64_t next = timeSleepUntil();
-    if (next != 0 && next < now) startm(nullptr, false);
+    if (next != 0 && next < now && load_relaxed(sched.gcwaiting) == 0) startm(nullptr, false);
     int64_t lc = lastclosedcheck.load(std::memory_order_relaxed);
     if (now - lc >= kClosedCheckPeriod && lastclosedcheck.compare_exchange_strong(lc, now, std::memory_order_relaxed))
         netpoll_check_closed();

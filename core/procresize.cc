@@ -58,7 +58,11 @@ void procresize(int32_t nprocs) {
     // Fill local queues with at most len(p.runq)/2 goroutines. Start at 1
     // because the current M already executes some G and will acquire allp[0]
     // below, so a spare G should go to allp[1].
-    for (int32_t i = 1; i < nprocs * kRunqSize / 2 && load_relaxed(sched.runqsize) > 0; i++) {
+    //
+    // Departure: not before the start (gort_set_maxprocs in the Init state):
+    // no M runs yet, and the start (rt_start, newproc1's wakep under
+    // gort_main) looks for work only on the global queue.
+    for (int32_t i = 1; sched.started && i < nprocs * kRunqSize / 2 && load_relaxed(sched.runqsize) > 0; i++) {
         G *gp = sched.runqhead;
         sched.runqhead = gp->schedlink;
         if (sched.runqhead == nullptr) sched.runqtail = nullptr;

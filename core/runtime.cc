@@ -123,9 +123,10 @@ void mainexit0(G *gp) {
 void runtime_main(void *) {
     mainfn(mainarg);
     // Like a Go program's exit: other goroutines do not run again. They
-    // stop at their next scheduling point; shutdown frees them. worldsema
-    // stays held: nobody restarts this world (shutdown releases it).
-    worldsema_acquire();
+    // stop at their next scheduling point; shutdown frees them. Nobody
+    // restarts this world: worldsema ends with it (shutdown resets it).
+    if (!worldsema_acquire()) gothrow("runtime_main: world ended twice");
+    worldsema_end();
     stoptheworld();
     mcall(mainexit0, /*dying=*/true);
 }
@@ -169,7 +170,7 @@ void release_all() {
     new (&sched) SchedT();
     store_relaxed(foreign_created, uint64_t(0));
     set_deadlock_hook(nullptr, nullptr);
-    worldsema_release();  // taken by shutdown or by gort_main's return
+    worldsema_reset();  // ended by shutdown or by gort_main's return
     mainfn = nullptr;
     mainarg = nullptr;
     main_g = nullptr;
@@ -287,7 +288,13 @@ int rt_init(const RtConfig &cfg) {
 }
 
 int rt_main(void (*fn)(void *), void *arg) {
-    if (!cas_state(RtState::Init, RtState::RunningMain)) return GORT_ESTATE;
+    // gort_set_maxprocs from a host thread must not resize the Ps while m0
+    // takes one: hold worldsema until the main goroutine exists.
+    if (!worldsema_acquire()) return GORT_ESTATE;
+    if (!cas_state(RtState::Init, RtState::RunningMain)) {
+        worldsema_release();
+        return GORT_ESTATE;
+    }
     mainfn = fn;
     mainarg = arg;
     main_goroutine_fn = runtime_main;
@@ -302,6 +309,7 @@ int rt_main(void (*fn)(void *), void *arg) {
     acquirep(pp);
     main_g = newproc1(runtime_main, nullptr, 0, 0, false);
     newsysmon();
+    worldsema_release();
     // Goroutines queued from host threads before gort_main need Ms too.
     if (load_relaxed(sched.runqsize) != 0) wakep();
     mstart(m0);  // returns once the main goroutine has returned
@@ -311,8 +319,8 @@ int rt_main(void (*fn)(void *), void *arg) {
 }
 
 int rt_start() {
-    if (rtstate() != RtState::Init) return GORT_ESTATE;  // (worldsema may be held for good: gort_main returned)
-    worldsema_acquire();  // gort_set_maxprocs in the Init state must not race with the start
+    // gort_set_maxprocs in the Init state must not race with the start.
+    if (!worldsema_acquire()) return GORT_ESTATE;
     if (!cas_state(RtState::Init, RtState::Running)) {
         worldsema_release();
         return GORT_ESTATE;
@@ -330,16 +338,22 @@ int rt_start() {
 }
 
 int rt_shutdown() {
+    // The child of a fork has none of the runtime's threads to stop or join.
+    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::RunningMain) {
         return GORT_EBUSY;  // gort_main owns the runtime until it returns
     } else if (s == RtState::Running) {
         if (!cas_state(RtState::Running, RtState::ShuttingDown)) return GORT_ESTATE;
-        worldsema_acquire();  // a goroutine may be stopping the world itself
+        // A goroutine may be stopping the world itself: wait for it, then
+        // end the world so that later stoppers give up instead of waiting.
+        if (!worldsema_acquire()) gothrow("rt_shutdown: world ended twice");
+        worldsema_end();
         stoptheworld();  // from this host thread: waits for every P to stop
     } else if (s == RtState::Init) {
         if (!cas_state(s, RtState::ShuttingDown)) return GORT_ESTATE;
-        worldsema_acquire();  // for the release in release_all
+        if (!worldsema_acquire()) return GORT_ESTATE;
+        worldsema_end();
     } else if (s == RtState::Stopped) {
         if (!cas_state(s, RtState::ShuttingDown)) return GORT_ESTATE;
     } else {

@@ -124,9 +124,11 @@ void sysmon() {
                 // Departure (modern Go): wake for the next timer, and every
                 // kPollWaitersSleep while goroutines wait on fds (a close(2)
                 // without gort_poll_close is found by sysmon_netpoll).
+                // (Not while the world is stopped: no timer can run then, and
+                // starttheworld wakes sysmon.)
                 int64_t sleep = kSysmonMaxSleep;
                 int64_t next = timeSleepUntil(), t = nanotime();
-                if (next != 0 && next - t < sleep) sleep = next > t ? next - t : 0;
+                if (load_relaxed(sched.gcwaiting) == 0 && next != 0 && next - t < sleep) sleep = next > t ? next - t : 0;
                 if (netpollAnyWaiters() && sleep > kPollWaitersSleep) sleep = kPollWaitersSleep;
                 notetsleep(&sched.sysmonnote, sleep);
                 lock(&sched.lock);

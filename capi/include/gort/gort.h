@@ -283,8 +283,10 @@ GORT_API int gort_thread_detach(void);
  *   under gort_main: fatal error "all goroutines are asleep - deadlock!"
  *     with a goroutine dump (unless a foreign thread is attached, which may
  *     still wake one);
- *   in background mode: hook(ctx) is called on a runtime thread, once per
- *     episode (it may call gort_go / gort_ready; it must not block).
+ *   in background mode: hook(ctx) is called once per episode, on the thread
+ *     whose M went idle last (a runtime thread, or a foreign thread in
+ *     gort_thread_detach or exiting); it may call gort_go / gort_ready and
+ *     must not block.
  * A host thread that will wake goroutines later under gort_main should
  * gort_thread_attach first. GORT_DEBUG=deadlock=0 turns detection off.
  * hook NULL removes it. */
