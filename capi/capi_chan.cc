@@ -17,9 +17,12 @@ static_assert(sizeof(gort_select_case) == sizeof(scase) && offsetof(gort_select_
 
 namespace {
 
+// A handle from gort_chan_new: hchans are 64-byte aligned (rtalloc), so a
+// misaligned pointer is refused before it is read.
 hchan *chanof(const gort_chan *c) {
+    if (c == nullptr || (reinterpret_cast<uintptr_t>(c) & (alignof(hchan) - 1)) != 0) return nullptr;
     auto *h = reinterpret_cast<hchan *>(const_cast<gort_chan *>(c));
-    if (h == nullptr || h->magic != kChanMagic) return nullptr;
+    if (h->magic != kChanMagic) return nullptr;
     return h;
 }
 
