@@ -476,3 +476,66 @@ TEST(Select, ManyCases) {
         }
     });
 }
+
+// Close racing with blocked senders, plain receivers and selects: every
+// goroutine ends, every successful send is received exactly once (or is
+// left in the buffer), every other operation reports the close.
+TEST(Select, CloseRacesWithSendersAndSelects) {
+    for (size_t cap : {size_t(0), size_t(1)}) {
+        run_main(2, [cap] {
+            const int rounds = int(scaled(300, 30, 100));
+            for (int r = 0; r < rounds; r++) {
+                struct S {
+                    gort_chan *c, *quiet;
+                    std::atomic<int> sent{0}, got{0}, closed_seen{0};
+                    gort_wg wg{};
+                } s;
+                s.c = mk(sizeof(int), cap);
+                s.quiet = mk(sizeof(int), 0);
+                const int ns = 4, nr = 4;
+                gort_wg_add(&s.wg, ns + nr);
+                for (int i = 0; i < ns; i++) {
+                    gort_go([](void *p) {
+                        auto *s = static_cast<S *>(p);
+                        int v = 1;
+                        int rc = gort_chan_send(s->c, &v);
+                        if (rc == GORT_OK) s->sent++;
+                        else if (rc != GORT_ECLOSED) abort();
+                        gort_wg_done(&s->wg);
+                    }, &s, 0, nullptr);
+                }
+                for (int i = 0; i < nr; i++) {
+                    struct A {
+                        S *s;
+                        int i;
+                    } a{&s, i};
+                    gort_go([](void *p) {
+                        auto *a = static_cast<A *>(p);
+                        S *s = a->s;
+                        int v = 0, ok = 0;
+                        if (a->i % 2 == 0) {
+                            if (gort_chan_recv(s->c, &v, &ok) != GORT_OK) abort();
+                        } else {
+                            gort_select_case k[2] = {recv_case(s->quiet, &v), recv_case(s->c, &v)};
+                            if (gort_select(k, 2, -1) != 1) abort();
+                            ok = k[1].ok;
+                        }
+                        if (ok) s->got += v;
+                        else s->closed_seen++;
+                        gort_wg_done(&s->wg);
+                    }, &a, sizeof a, nullptr);
+                }
+                for (int y = 0; y < r % 5; y++) gort_gosched();
+                ASSERT_EQ(gort_chan_close(s.c), GORT_OK);
+                ASSERT_EQ(gort_wg_wait(&s.wg), GORT_OK);
+                int left = 0, v, ok = 1;
+                while (gort_chan_tryrecv(s.c, &v, &ok) == GORT_OK && ok) left++;
+                EXPECT_EQ(s.got.load() + left, s.sent.load()) << "round " << r;
+                EXPECT_EQ(s.got.load() + s.closed_seen.load(), nr);
+                ASSERT_TRUE(wait_until([&] { return gort_numgoroutine() == 1; }, "goroutines to exit"));
+                EXPECT_EQ(gort_chan_free(s.c), GORT_OK);
+                EXPECT_EQ(gort_chan_free(s.quiet), GORT_OK);
+            }
+        });
+    }
+}
