@@ -433,8 +433,12 @@ int main(int argc, char **argv) {
     if (w == "idle") g_suspend = true;
     if (w == "fanout" || w == "idle" || w == "memory_2k" || w == "memory_default") {
         char b[200];
-        std::snprintf(b, sizeof b, "stack %zu bytes (%s), work_stealing suspend=%s", g_stack_size,
-                      g_pool ? "pooled_fixedsize_stack" : "fixedsize_stack", g_suspend ? "true" : "false");
+        std::string sched = g_procs == 1 ? std::string("round_robin")
+                                         : "work_stealing(" + std::to_string(g_procs) +
+                                               ", suspend=" + (g_suspend ? "true" : "false") + ")";
+        if (w == "fanout") sched = "1 proc: round_robin; " + sched;
+        std::snprintf(b, sizeof b, "stack %zu bytes (%s), %s", g_stack_size,
+                      g_pool ? "pooled_fixedsize_stack" : "fixedsize_stack", sched.c_str());
         bench::emit_info(g_sys, sel->name, g_procs, b);
     }
     if (g_pool) {
