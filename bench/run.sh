@@ -2,7 +2,7 @@
 # bench/run.sh - gort against Go and Boost.Fiber on the same workloads, in
 # one run, as one table (issue 5 §2).
 #
-#   bench/run.sh [--quick] [REPS] [NAME]
+#   bench/run.sh [--quick] [--only W1,W2,...] [REPS] [NAME]
 #
 # Installs golang-go, libboost-fiber-dev and libboost-context-dev with apt
 # (sudo when not root), builds bench/gort_bench.cc and bench/boost/ with CMake
@@ -18,15 +18,20 @@
 # --quick: one repetition of counts divided by 10, a smoke run of the
 # machinery; its numbers are not comparable, so it writes
 # build-bench/quick.md instead of a file under bench/results/.
+# --only: run just the named workloads (e.g. --only fanout,idle).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-reps="" quick=0 name=peers
-for a in "$@"; do
+args="$*"
+reps="" quick=0 name=peers only=""
+while (($#)); do
+  a=$1
+  shift
   case "$a" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --only) only=",${1:?--only needs a list},"; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     ''|*[!0-9]*) name=$a ;;
     *) reps=$a ;;
   esac
@@ -100,6 +105,7 @@ for ((r = 1; r <= reps; r++)); do
   echo "LOAD rep $r start: $(cat /proc/loadavg)" | tee -a "$raw" >&2
   for row in "${plan[@]}"; do
     read -r w p systems <<<"$row"
+    [ -z "$only" ] || [[ "$only" == *",$w,"* ]] || continue
     for sys in $systems; do
       run_one "$sys" "$w" "$p" | tee -a "$raw" | grep -E '^(BENCH|NA|FAIL)' >&2 || true
     done
@@ -116,7 +122,7 @@ if ((quick)); then out="$B/quick.md"; else out="bench/results/$(date -u +%F)-$na
 {
   echo "# gort vs Go vs Boost.Fiber: $name"
   echo
-  echo "- date: $started ($secs s); command: \`bench/run.sh $*\` ($reps repetitions$( ((quick)) && echo ', --quick: counts / 10'))"
+  echo "- date: $started ($secs s); command: \`bench/run.sh $args\` ($reps repetitions$( ((quick)) && echo ', --quick: counts / 10'))"
   echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs online ($(lscpu | sed -n 's/^CPU(s): *//p') in lscpu, $(lscpu | sed -n 's/^Thread(s) per core: *//p') thread(s) per core), $(free -g | awk '/^Mem:/{print $2}') GiB"
   echo "- kernel: $(uname -sr); $(. /etc/os-release && echo "$PRETTY_NAME")"
   echo "- gort and Boost programs: $(g++ --version | head -1), CMake Release ($cxxflags), static libgort, mimalloc $(dpkg-query -W -f='${Version}' libmimalloc-dev 2>/dev/null || echo '?')"
