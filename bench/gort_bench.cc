@@ -344,8 +344,9 @@ int main(int argc, char **argv) {
             }
             if (g_machine) continue;
             std::sort(v.begin(), v.end());
-            std::printf("%-14s %5d %10.1f %10.1f - %8.1f  %s\n", w.name, p, v[v.size() / 2], v.front(), v.back(),
-                        w.unit);
+            int d = v.back() < 10 ? 3 : 1;  // idle's %cpu and fanout's x are small
+            std::printf("%-14s %5d %10.*f %10.*f - %8.*f  %s\n", w.name, p, d, v[v.size() / 2], d, v.front(), d,
+                        v.back(), w.unit);
             std::fflush(stdout);
         }
     }
