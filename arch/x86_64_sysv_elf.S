@@ -25,7 +25,8 @@
  * Alignment: at a call the caller's sp is 16-byte aligned, so on entry to a
  * function sp = 8 (mod 16). Six pushes and an 8-byte slot bring it to
  * 0 (mod 16): every saved sp is 16-byte aligned. A new frame is built the same
- * way, so after its "ret" into gort_ctx_entry sp = 0 (mod 16), which is the
+ * way, so after the final pop of its pc (the jump into gort_ctx_entry)
+ * sp = 0 (mod 16), which is the
  * state just before a call instruction: the call to the entry function then
  * enters it with sp = 8 (mod 16), as the ABI requires.
  */
@@ -62,7 +63,7 @@ gort_ctx_switch:
 gort_ctx_restore:
         .cfi_startproc
         /* Unwind info for a frame being restored: the CFA is the resumed
-         * context's sp after the ret, and every pop moves it. */
+         * context's sp after its pc is popped, and every pop moves it. */
         .cfi_def_cfa rsp, 0x40
         .cfi_offset rip, -8
         .cfi_offset rbp, -0x10
@@ -93,7 +94,15 @@ gort_ctx_restore:
         popq    %rbp
         .cfi_adjust_cfa_offset -8
         .cfi_same_value rbp
-        ret                             /* to the resumed context's pc */
+        /* To the resumed context's pc with an indirect jump, not a ret: the
+         * return stack buffer holds the return address of *this* context's
+         * caller, so a ret would be mispredicted on every switch (measured:
+         * it alone made the switch 2x Boost.Context's, which jumps too).
+         * rcx is caller-saved and carries nothing into a resumed frame. */
+        popq    %rcx
+        .cfi_adjust_cfa_offset -8
+        .cfi_register rip, rcx
+        jmp     *%rcx
         .cfi_endproc
         .size   gort_ctx_switch, .-gort_ctx_switch
 

@@ -44,8 +44,18 @@ int go_common(gort_fn fn, const void *arg, std::size_t argsize, const gort_go_op
         lockos = opts->lock_os_thread != 0;
     }
     if (!running()) return not_running_code();
-    if (G *self = curg(); self != nullptr && in_syscall(self)) return GORT_ESTATE;
+    G *self = curg();
+    if (self != nullptr && in_syscall(self)) return GORT_ESTATE;
     newproc1(fn, arg, argsize, stk, lockos, goid_out);
+    // A spawn is a safe point, as in the seed (newproc's stack check is
+    // where a pending preemption is noticed): a goroutine that only spawns
+    // yields after its slice, so its children run and their Gs and stacks
+    // are recycled instead of all living at once.
+    if (self != nullptr && self->stackguard0.load(std::memory_order_relaxed) == kStackPreempt &&
+        self->m->locks == 0) {
+        self->preempt.store(false, std::memory_order_relaxed);
+        gosched();
+    }
     return GORT_OK;
 }
 

@@ -3,6 +3,8 @@
 # with sudo). Safe to run again: apt-get skips what is installed.
 set -euo pipefail
 # valgrind: its client-request header lets gort register stacks with it.
+# bench/run.sh installs the benchmark peers itself (golang-go,
+# libboost-fiber-dev, libboost-context-dev); the tests do not need them.
 pkgs=(cmake make g++ pkg-config libmimalloc-dev libunwind-dev libgtest-dev valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
