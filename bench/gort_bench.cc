@@ -9,8 +9,8 @@
 // program with bench/go and bench/boost, one run at a time. --quick divides
 // the counts by 10 (a smoke run; its numbers are not comparable).
 //
-// gort has no channels and no mutex yet: chan_pingpong and mutex print "n/a"
-// from the one marked section below, which the channels issue fills in.
+// chan_pingpong and mutex sit in the marked CHANNELS/SYNC section, written
+// by the channels issue to mirror bench/go's programs.
 #include <gort/gort.h>
 
 #include <algorithm>
@@ -175,12 +175,74 @@ double skynet(int procs) {
 // ==== CHANNELS/SYNC: the channels issue (issue 5 §1) fills this section ====
 // chan_pingpong: unbuffered channel round trip between two goroutines, ns
 // per round trip (bench/go: ping/pong chans; bench/boost: unbuffered_channel).
+// As bench/go: one goroutine sends i on ping and waits on pong, the other
+// echoes; the main goroutine waits on a WaitGroup.
+double chan_pingpong(int procs) {
+    return in_runtime(procs, [] {
+        struct S {
+            gort_chan *ping, *pong;
+            gort_wg wg;
+            int64_t n;
+        } s{};
+        s.n = scaled(bench::kChanRounds);
+        if (gort_chan_new(sizeof(int64_t), 0, &s.ping) != GORT_OK) abort();
+        if (gort_chan_new(sizeof(int64_t), 0, &s.pong) != GORT_OK) abort();
+        gort_wg_add(&s.wg, 2);
+        int64_t t0 = now_ns();
+        gort_go([](void *p) {
+            auto *s = static_cast<S *>(p);
+            for (int64_t i = 0; i < s->n; i++) {
+                int64_t v = i;
+                if (gort_chan_send(s->ping, &v) != GORT_OK) abort();
+                if (gort_chan_recv(s->pong, &v, nullptr) != GORT_OK || v != i) abort();
+            }
+            gort_wg_done(&s->wg);
+        }, &s, 0, nullptr);
+        gort_go([](void *p) {
+            auto *s = static_cast<S *>(p);
+            for (int64_t i = 0; i < s->n; i++) {
+                int64_t v;
+                if (gort_chan_recv(s->ping, &v, nullptr) != GORT_OK) abort();
+                if (gort_chan_send(s->pong, &v) != GORT_OK) abort();
+            }
+            gort_wg_done(&s->wg);
+        }, &s, 0, nullptr);
+        gort_wg_wait(&s.wg);
+        double r = double(now_ns() - t0) / double(s.n);
+        // Both goroutines signalled the WaitGroup after their last channel
+        // call returned: nothing uses the channels any more.
+        if (gort_chan_free(s.ping) != GORT_OK || gort_chan_free(s.pong) != GORT_OK) abort();
+        return r;
+    });
+}
 // mutex: kMutexGoroutines goroutines each doing kMutexOps lock/unlock pairs
 // of one mutex around a counter increment, ns per lock/unlock.
-// Replace each body with the workload on gort_chan_* / gort_mutex_*; the
-// NaN they return now is what prints kNotBuiltWhy.
-double chan_pingpong(int) { return kNotBuilt; }
-double mutex(int) { return kNotBuilt; }
+double mutex(int procs) {
+    return in_runtime(procs, [] {
+        struct S {
+            gort_mutex mu;
+            gort_wg wg;
+            int64_t counter, n;
+        } s{};
+        s.n = scaled(bench::kMutexOps);
+        gort_wg_add(&s.wg, int(bench::kMutexGoroutines));
+        int64_t t0 = now_ns();
+        for (int64_t k = 0; k < bench::kMutexGoroutines; k++) {
+            gort_go([](void *p) {
+                auto *s = static_cast<S *>(p);
+                for (int64_t i = 0; i < s->n; i++) {
+                    gort_mutex_lock(&s->mu);
+                    s->counter++;
+                    gort_mutex_unlock(&s->mu);
+                }
+                gort_wg_done(&s->wg);
+            }, &s, 0, nullptr);
+        }
+        gort_wg_wait(&s.wg);
+        if (s.counter != s.n * bench::kMutexGoroutines) abort();  // lost updates
+        return double(now_ns() - t0) / double(s.n * bench::kMutexGoroutines);
+    });
+}
 // ==== end of CHANNELS/SYNC ====
 
 // memory: resident bytes per blocked goroutine, kBlocked of them. Go and
