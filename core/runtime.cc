@@ -30,6 +30,7 @@
 #include "core/gstatus.h"
 #include "core/proc.h"
 #include "core/runq.h"
+#include "core/mstack.h"
 #include "core/stack_alloc.h"
 #include "core/switch.h"
 #include "core/throw.h"
@@ -125,6 +126,7 @@ void runtime_main(void *) {
 
 void freeg(G *gp) {
     gp->magic = 0;  // a stale handle must not look valid to gort_ready later
+    mstack_release(gp);  // stacks: its roots array (the stack memory goes with the arenas)
     gtools_destroy(gp);
     gp->~G();
     rtfree(gp);
@@ -151,6 +153,7 @@ void release_all() {
         }
     }
     stack_release_all();
+    mstack_release_all();  // stacks: funcinfo registry, maxstacksize
     rtalloc_release();
     store_relaxed(gomaxprocs, 0);
     sched.~SchedT();
@@ -177,9 +180,8 @@ void exit_all_ms() {
         if (mp->has_thread) {
             pthread_join(static_cast<pthread_t>(mp->thread), nullptr);
             mp->has_thread = false;
-            // The thread's stack (newosproc): one guard page below g0's.
-            std::size_t pg = std::size_t(sysconf(_SC_PAGESIZE));
-            uintptr_t base = mp->g0->stack.lo - pg;
+            // The thread's mapping (newosproc): its signal stack and stack.
+            uintptr_t base = mp->thread_map_lo;  // stacks: was g0's stack.lo - one guard page
             munmap(reinterpret_cast<void *>(base), mp->g0->stack.hi - base);
         }
     }
@@ -203,6 +205,12 @@ bool parse_debug(const char *s, DebugVars *dv) {
         if (!parse_int(eq + 1, len - nlen - 1, &v)) return false;
         if (nlen == 10 && std::strncmp(s, "schedtrace", 10) == 0) d.schedtrace = v;
         if (nlen == 11 && std::strncmp(s, "scheddetail", 11) == 0) d.scheddetail = v;
+        if (nlen == 6 && std::strncmp(s, "efence", 6) == 0) d.efence = v;
+        if (nlen == 10 && std::strncmp(s, "stackguard", 10) == 0) d.stackguard = v;
+        if (nlen == 15 && std::strncmp(s, "stackpoisoncopy", 15) == 0) d.stackpoisoncopy = v;
+        if (nlen == 10 && std::strncmp(s, "stackdebug", 10) == 0) d.stackdebug = v;
+        if (nlen == 6 && std::strncmp(s, "gcdead", 6) == 0) d.gcdead = v;
+        if (nlen == 10 && std::strncmp(s, "invalidptr", 10) == 0) d.invalidptr = v;
         // Unknown names are ignored, as GODEBUG does.
         s = end ? end + 1 : s + len;
     }
@@ -243,6 +251,7 @@ int rt_init(const RtConfig &cfg) {
             stk = kDefaultStackSize;
     }
     debug = dv;
+    stackinit();  // stacks (seed: schedinit's stackinit)
     default_stack_size = stk;
     sched.maxmcount = cfg.max_threads > 0 ? cfg.max_threads : 10000;
     lock(&sched.lock);

@@ -80,6 +80,14 @@ struct Stack {
     uintptr_t lo = 0, hi = 0;  // [lo, hi)
 };
 
+// seed: _NumStackOrders, stackfreelist (p.stackcache; core/stack_alloc.h).
+// Orders 2 KiB .. 64 KiB: gort's default execution stack is 64 KiB.
+inline constexpr int kNumStackOrders = 6;
+struct StackFreeList {
+    uintptr_t list = 0;  // first free stack (its base); link in the stack itself
+    uintptr_t size = 0;  // total bytes of the stacks on the list
+};
+
 using unlockf_t = int (*)(G *gp, void *lock);
 
 // G is a goroutine (seed: type g).
@@ -113,6 +121,20 @@ struct alignas(64) G {
     void *asan_fake_stack = nullptr;
     unsigned valgrind_stack_id = 0;
     uint32_t stack_order_size = 0;  // size class of stack (stack_alloc), 0 if not from the pool
+    // ---- stacks (stack1.go) ----
+    // Canary of an unguarded execution stack (core/stack_alloc.h): address of
+    // its words, 0 when a guard page protects the stack. Written with stack.
+    uintptr_t stackcanary = 0;
+    // The managed stack (core/mstack.h). Written by the owner while it runs,
+    // or by whoever holds gp in Gcopystack; mstack.lo == 0: none yet.
+    Stack mstack;
+    uintptr_t msp = 0;         // lowest byte in use (seed: sched.sp of a Go stack)
+    void *mframe = nullptr;    // innermost frame's header, nullptr if none
+    // Registered roots (gort_mstack_root_add): slots outside the managed
+    // stack that may point into it (seed: ctxt, defers, panics, sudogs).
+    void ***mroots = nullptr;
+    uint32_t nmroots = 0, capmroots = 0;
+    int last_error = 0;        // gort_last_error in this goroutine
 };
 
 // M is an OS thread (seed: type m).
@@ -144,6 +166,14 @@ struct alignas(64) M {
     // TSan fibers (core/switch.cc): the thread's own, and g0's next one.
     void *tsan_thread_fiber = nullptr;
     void *tsan_next_fiber = nullptr;
+    // ---- stacks (stack1.go) ----
+    // Alternate signal stack for the stack-overflow handler (seed: minit,
+    // m.gsignal; core/stack_guard.cc). The thread's mapping (newosproc)
+    // starts at thread_map_lo and also holds it; 0 for m0.
+    uintptr_t thread_map_lo = 0;
+    void *sigstk = nullptr;       // our sigaltstack, nullptr if the thread had one
+    std::size_t sigstk_size = 0;
+    bool sigstk_mapped = false;   // sigstk was mapped by minit_sigstack (m0) and is unmapped by it
 };
 
 // P is a processor (seed: type p).
@@ -170,6 +200,10 @@ struct alignas(64) P {
     uint64_t goidcache = 0, goidcacheend = 0;
     // Statistics (owner writes, anyone reads).
     std::atomic<uint64_t> ncreated{0}, nswitch{0}, nsteal{0};
+    // ---- stacks (stack1.go) ----
+    // seed: mcache.stackcache, per kind of stack (execution, managed) and
+    // order. Owner only, on g0 or with m->locks held (core/stack_alloc.h).
+    StackFreeList stackcache[2][kNumStackOrders];
 };
 
 // sched (seed: schedt).
