@@ -446,8 +446,8 @@ int shrink_stacks() {
             }
         }
     }
-    if (mp != nullptr) mp->locks--;
     shrinkfinish();
+    if (mp != nullptr) mp->locks--;
     return n;
 }
 
