@@ -606,12 +606,12 @@ void stack_release_all() {
     lock(&stackpoolmu);
     while (Arena *a = arenas) {
         arenas = a->next;
-        for (std::size_t i = 0; i < kArenaSlots; i++) {
+        for (std::size_t i = 0; i < kArenaSlots;) {
             StackSpan *s = a->spans[i].load(std::memory_order_relaxed);
-            if (s != nullptr && s->start == a->base + i * kGranule) {
-                s->~StackSpan();
-                rtfree(s);
-            }
+            if (s == nullptr) break;  // spans are carved in address order
+            i += s->bytes / kGranule;
+            s->~StackSpan();
+            rtfree(s);
         }
         arena_index[a->base >> kArenaShift].store(nullptr, std::memory_order_relaxed);
 #if GORT_ASAN
