@@ -249,7 +249,10 @@ GORT_API int gort_stats_get(gort_stats *st);
  * across gort_mframe_push (growth moves the stack), or across any call that
  * can switch goroutines (gort_park, gort_gosched, ...: a shrink may move the
  * stack while the goroutine is parked): re-read them (gort_mframe_top,
- * gort_mframe_args) or register the variables holding them as roots. */
+ * gort_mframe_args) or register the variables holding them as roots. The
+ * same holds for a gort_park unlockf: it runs after the goroutine is marked
+ * waiting, when gort_shrink_stacks may already be moving its managed stack,
+ * so its lock argument must not point into the managed stack. */
 #define GORT_BITS_DEAD 0
 #define GORT_BITS_SCALAR 1
 #define GORT_BITS_POINTER 2
