@@ -189,6 +189,7 @@ void guard_span(StackSpan *s) {
     // pages.
     mode = kGuardMprotect;
 #endif
+    if (debug.stackguard == 2) mode = kGuardMprotect;  // the older kernels' path, on any kernel
     if (mode == -1) {
         // Probe once: MADV_GUARD_INSTALL (Linux 6.13+) costs no VMA.
         if (madvise(reinterpret_cast<void *>(s->start), kStackPage, MADV_GUARD_INSTALL) == 0) {
@@ -653,7 +654,9 @@ StackStats stack_stats() {
     s.arena_bytes = narenas * kArenaBytes;
     s.spans = nspans;
     s.guard_vmas = guard_vmas;
-    s.guard_mode = debug.stackguard == 0 ? 0 : (GORT_ASAN ? kGuardMprotect : (guard_detected < 0 ? 0 : guard_detected));
+    s.guard_mode = debug.stackguard == 0                            ? 0
+                   : (GORT_ASAN || debug.stackguard == 2) ? kGuardMprotect
+                   : (guard_detected < 0 ? 0 : guard_detected);
     unlock(&stackpoolmu);
     s.exec_in_use = exec_in_use.load(std::memory_order_relaxed);
     s.managed_in_use = managed_in_use.load(std::memory_order_relaxed);

@@ -26,7 +26,8 @@
 // stackguard=1 (the default) protects it with madvise(MADV_GUARD_INSTALL)
 // where the kernel accepts it (Linux 6.13+; no VMA cost), else with
 // mprotect while the VMAs it costs stay within a quarter of
-// vm.max_map_count, else not at all. An unprotected execution stack (also
+// vm.max_map_count, else not at all. stackguard=2 takes the mprotect path
+// on any kernel (and ASan builds always do: see guard_span). An unprotected execution stack (also
 // with stackguard=0) carries a canary just above its guard page, checked at
 // every switch-out (stack_checkcanary). Managed stacks have no guard page:
 // gort_mframe_push checks them exactly.

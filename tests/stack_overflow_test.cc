@@ -80,6 +80,9 @@ TEST(StackOverflow, GuardPageNamesTheGoroutine) {
                  "gort: fatal error: stack overflow in goroutine 2 \\(stack size 16384\\)");
     EXPECT_DEATH(run_overflow(nullptr, 1024 * 1024, true),
                  "gort: fatal error: stack overflow in goroutine 2 \\(stack size 1048576\\)");
+    // mprotect guard pages (kernels without MADV_GUARD_INSTALL).
+    EXPECT_DEATH(run_overflow("stackguard=2", 0, true),
+                 "gort: fatal error: stack overflow in goroutine 2 \\(stack size 65536\\)");
 }
 
 TEST(StackOverflow, CanaryWithoutGuardPages) {

@@ -224,7 +224,8 @@ GORT_API int gort_stats_get(gort_stats *st);
  * that was installed before it.
  *
  * GORT_DEBUG keys for stacks: efence=1 (a mapping per stack, freed stacks
- * made inaccessible and never reused), stackguard=0|1, stackpoisoncopy=1
+ * made inaccessible and never reused), stackguard=0|1|2 (2: mprotect guard
+ * pages even where MADV_GUARD_INSTALL works), stackpoisoncopy=1
  * (fill old and new managed stacks with poison bytes while copying),
  * stackdebug=1..4 (log per-stack, per-frame, per-word updates, per-word
  * reads), gcdead=1 (copying writes 0x6868686868686868 into dead slots),
