@@ -375,7 +375,7 @@ TEST(MStack, PushIsAPreemptionPoint) {
 // thousands of times. Nothing is lost (every park is answered), no status
 // check fires, and every pointer survives each shrink.
 TEST(MStack, ShrinkWhileReadiedConcurrently) {
-    const int64_t iters = scaled(20000, 2000, 4000);
+    const int64_t iters = scaled(10000, 2000, 4000);
     static const uint8_t m[] = {bits4(P, S, 0, 0)};
     static const gort_stackmap locals[] = {{4, m}};
     static const gort_funcinfo base = {sizeof(gort_funcinfo), "base", 2, 0, 1, locals, nullptr};
