@@ -54,11 +54,13 @@ inline constexpr std::size_t kStackCacheSize = 256 * 1024;      // seed: _StackC
 inline constexpr std::size_t kMinStackSize = 16 * 1024;         // smallest execution stack
 inline constexpr std::size_t kMaxStackSize = 256u * 1024 * 1024;
 // The default execution stack: 64 KiB (60 KiB usable above the guard page).
-// Measured by bench/stack_bench (exec_depth): the deepest ordinary C use
-// seen is 28 KiB (snprintf of a long double with %Lf: glibc formats its
-// 4,933 digits in an alloca'd buffer); printf with floats takes under
-// 3 KiB, a C++ throw/catch 5 KiB (7 KiB under ASan), fprintf("%.1000f")
-// 9.5 KiB. 32 KiB would leave 28 KiB usable: not enough for the first.
+// Measured by bench/stack_bench (exec_depth; bench/results/*-stacks.md):
+// the deepest ordinary C use seen is 27.7 KiB (30 KiB under ASan) for
+// snprintf("%Lf", 1e4000L) (glibc formats the 4,933 digits in an alloca'd
+// buffer); printf with floats takes 3.3 KiB, a C++ throw/catch 4.7-7.2 KiB,
+// fprintf to an unbuffered stream such as stderr 11.6 KiB (glibc's 8 KiB
+// helper buffer), fprintf("%.1000f") 9.8 KiB. 32 KiB would leave 28 KiB
+// usable: not enough for the first; 16 KiB barely fits logging to stderr.
 inline constexpr std::size_t kDefaultStackSize = 64 * 1024;
 inline constexpr std::size_t kStackPage = 4096;
 

@@ -339,3 +339,44 @@ TEST(StackAlloc, RandomizedSoakAcrossTwoPs) {
     EXPECT_FALSE(sh.bad.load()) << "a stack's bytes changed while it was allocated (overlap or reuse)";
     EXPECT_GT(sh.allocated.load(), iters / 2);
 }
+
+// Guard pages must not cost scale (DESIGN §4): parked goroutines share a
+// handful of VMAs whatever their number, far under vm.max_map_count.
+// (bench/stack_bench parks 1,000,000.)
+TEST(StackAlloc, ParkedGoroutinesShareVmas) {
+    const int64_t n = scaled(100000, 2000, 20000);
+    auto vmas = [] {
+        long c = 0;
+        if (FILE *f = fopen("/proc/self/maps", "r")) {
+            int ch;
+            while ((ch = fgetc(f)) != EOF) c += ch == '\n';
+            fclose(f);
+        }
+        return c;
+    };
+    run_main(2, [&] {
+        static std::atomic<int64_t> parked;
+        parked = 0;
+        long before = vmas();
+        for (int64_t i = 0; i < n; i++)
+            ASSERT_EQ(gort_go([](void *) {
+                gort_park([](gort_g *, void *) -> int {
+                    parked.fetch_add(1, std::memory_order_relaxed);
+                    return 1;
+                }, nullptr, "parked");
+            }, nullptr, 0, nullptr), GORT_OK);
+        while (parked.load() < n) gort_gosched();
+        long after = vmas();
+        gort_stack_stats st;
+        st.size = sizeof st;
+        ASSERT_EQ(gort_stack_stats_get(&st), GORT_OK);
+        EXPECT_GE(st.exec_stacks, uint64_t(n));
+        if (!kASan) EXPECT_EQ(st.exec_unguarded, 0u) << "guard mode " << st.guard_mode;
+        // 64 KiB stacks: n / 16384 arenas of 1 GiB, one VMA each. (TSan
+        // maps memory of its own for every fiber; ASan's guards are
+        // mprotect'ed, within the budget.)
+        if (!kTSan) EXPECT_LT(after - before, 16 + n / 16384 + (kASan ? 20000 : 0)) << before << " -> " << after << " VMAs";
+        std::printf("%lld parked goroutines: %ld -> %ld VMAs, %llu arenas\n", (long long)n, before, after,
+                    (unsigned long long)st.arenas);
+    });
+}
