@@ -499,3 +499,48 @@ TEST(MStack, ParkedExecutionStackIsTrimmed) {
         for (int i = 0; i < 10; i++) gort_gosched();
     });
 }
+
+// GORT_DEBUG=stackpoisoncopy=1: the old stack is filled with the seed's
+// 0xfc after a copy; stackdebug=1 logs the copy.
+TEST(MStack, PoisonCopyAndDebugLog) {
+    static const uint8_t m[] = {bits4(P, S, 0, 0)};
+    static const gort_stackmap locals[] = {{4, m}};
+    static const gort_funcinfo fi = {sizeof(gort_funcinfo), "poisonfn", 2, 0, 1, locals, nullptr};
+    static const uint8_t bigm[] = {0};
+    static const gort_stackmap biglocals[] = {{0, bigm}};
+    static const gort_funcinfo big = {sizeof(gort_funcinfo), "big", 512, 0, 1, biglocals, nullptr};
+    init_main("stackpoisoncopy=1", [] {
+        ASSERT_EQ(gort_funcinfo_register(&fi), GORT_OK);
+        ASSERT_EQ(gort_funcinfo_register(&big), GORT_OK);
+        auto *l = static_cast<uintptr_t *>(gort_mframe_push(&fi));
+        l[0] = reinterpret_cast<uintptr_t>(&l[1]);
+        l[1] = 99;
+        gort::Stack old = self_g()->mstack;
+        ASSERT_NE(gort_mframe_push(&big), nullptr);  // 2 KiB -> 8 KiB
+        ASSERT_NE(self_g()->mstack.lo, old.lo);
+        // The old stack went to this P's cache; only its top word (the
+        // free-list link) was written since.
+        const auto *b = reinterpret_cast<const uint8_t *>(old.lo);
+        for (std::size_t i = 0; i < old.hi - old.lo - 8; i++) ASSERT_EQ(b[i], 0xfc) << "byte " << i;
+        gort_mframe_pop();
+        l = static_cast<uintptr_t *>(gort_mframe_top());
+        EXPECT_EQ(l[0], reinterpret_cast<uintptr_t>(&l[1]));
+        EXPECT_EQ(l[1], 99u);
+        gort_mframe_pop();
+    });
+    // stackdebug=1 (the seed's stackDebug: stackfree also clobbers freed
+    // stacks with zeros, hence a separate run).
+    testing::internal::CaptureStderr();
+    init_main("stackdebug=1", [] {
+        ASSERT_EQ(gort_funcinfo_register(&fi), GORT_OK);  // registrations end at shutdown
+        ASSERT_EQ(gort_funcinfo_register(&big), GORT_OK);
+        ASSERT_NE(gort_mframe_push(&fi), nullptr);
+        ASSERT_NE(gort_mframe_push(&big), nullptr);
+        gort_mframe_pop();
+        gort_mframe_pop();
+    });
+    std::string log = testing::internal::GetCapturedStderr();
+    EXPECT_NE(log.find("copystack gp=0x"), std::string::npos) << log;
+    EXPECT_NE(log.find("]/2048 -> ["), std::string::npos) << log;
+    EXPECT_NE(log.find("stack grow done"), std::string::npos) << log;
+}
