@@ -10,6 +10,7 @@
 //                 (1 KiB frames, a quarter of their words pointers into the
 //                 previous frame): the pushes on an empty stack minus the
 //                 same pushes on a stack already 1 MiB;
+//   mframe_push_pop  a push and a pop of a small managed frame;
 //   exec_depth    the deepest execution-stack use of ordinary C/C++ calls
 //                 made from a goroutine, measured by pre-filling the stack
 //                 with a pattern (the measurement behind the default size).
@@ -155,6 +156,26 @@ double mstack_grow(std::size_t) {
     });
 }
 
+// ---- mframe_push_pop ----
+double mframe_push_pop(std::size_t) {
+    return in_runtime(1, 0, [] {
+        static const uint8_t bits[] = {uint8_t(GORT_BITS_POINTER | GORT_BITS_SCALAR << 2 | GORT_BITS_SCALAR << 4 |
+                                               GORT_BITS_SCALAR << 6)};
+        static const gort_stackmap map[] = {{8, bits}};
+        static const gort_funcinfo fi = {sizeof(gort_funcinfo), "small", 4, 0, 1, map, nullptr};
+        if (gort_funcinfo_register(&fi) != GORT_OK) abort();
+        const int64_t n = 10000000;
+        gort_mframe_pop();
+        int64_t t0 = now_ns();
+        for (int64_t i = 0; i < n; i++) {
+            auto *l = static_cast<uintptr_t *>(gort_mframe_push(&fi));
+            l[1] = uintptr_t(i);
+            gort_mframe_pop();
+        }
+        return double(now_ns() - t0) / double(n);
+    });
+}
+
 // ---- exec_depth ----
 int depth_case = 0;
 const char *const depth_names[] = {
@@ -253,6 +274,8 @@ int main(int argc, char **argv) {
     }
     if (filter.empty() || std::string("mstack_grow").find(filter) != std::string::npos)
         report("mstack_grow 2 KiB -> 1 MiB (9 copies)", "us", [] { return mstack_grow(0); });
+    if (filter.empty() || std::string("mframe_push_pop").find(filter) != std::string::npos)
+        report("mframe_push_pop (4-word frame)", "ns/pair", [] { return mframe_push_pop(0); });
     if (filter.empty() || std::string("exec_depth").find(filter) != std::string::npos) {
         for (int c = 0; c < kDepthCases; c++) {
             depth_case = c;

@@ -74,7 +74,9 @@ int mstack_root_remove(G *gp, void **slot);
 void copystack(G *gp, std::size_t newsize);
 // seed: shrinkstack. Halves gp's managed stack if it uses less than a
 // quarter; gp is another goroutine, claimed here with casgcopystack (only
-// if Gwaiting or Grunnable). Returns whether it shrank.
+// if Gwaiting or Grunnable). Returns whether it shrank. The caller must not
+// hold gp's scan bit (the claim would wait for it for ever): like the
+// seed's markroot, call it before stopg.
 bool shrinkstack(G *gp);
 // gort_shrink_stacks: every goroutine's managed stack (shrinkstack, and the
 // caller's own) and parked execution stack (stack_trim), then shrinkfinish.
