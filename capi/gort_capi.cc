@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "capi/capi_internal.h"
 #include "capi/include/gort/gort.h"
 #include "core/atomics.h"
 #include "core/gstatus.h"
@@ -13,36 +14,13 @@
 #include "core/stack_alloc.h"
 
 using namespace gort;
+using namespace gort::capi;
 
 namespace gort {
 extern std::atomic<uint64_t> foreign_created;
 }
 
 namespace {
-
-// The current goroutine, or nullptr on a host thread or on g0 (inside an
-// unlockf callback, for instance).
-G *curg() {
-    G *g = getg();
-    if (g == nullptr || g == g->m->g0) return nullptr;
-    return g;
-}
-
-// running: whether the runtime accepts calls from this caller. While
-// gort_shutdown stops the world, goroutines still run until their next
-// scheduling point, and that point must be reachable: calls made from a
-// goroutine (or from g0, inside an unlockf) are still served then. Host
-// threads must not race with shutdown (gort.h), and are refused.
-bool running() {
-    RtState s = rtstate();
-    if (s == RtState::Init || s == RtState::Running || s == RtState::RunningMain) return true;
-    return s == RtState::ShuttingDown && getg() != nullptr;
-}
-
-int not_running_code() {
-    RtState s = rtstate();
-    return (s == RtState::Uninit || s == RtState::Initializing) ? GORT_ENOTINIT : GORT_ESTATE;
-}
 
 // Minimum struct sizes: version 1 of each struct. Larger sizes come from
 // newer headers and are accepted; their extra fields are ignored.
@@ -65,8 +43,8 @@ int go_common(gort_fn fn, const void *arg, std::size_t argsize, const gort_go_op
         lockos = opts->lock_os_thread != 0;
     }
     if (!running()) return not_running_code();
-    G *gp = newproc1(fn, arg, argsize, stk, lockos);
-    if (goid_out != nullptr) *goid_out = gp->goid;
+    if (G *self = curg(); self != nullptr && in_syscall(self)) return GORT_ESTATE;
+    newproc1(fn, arg, argsize, stk, lockos, goid_out);
     return GORT_OK;
 }
 
@@ -159,7 +137,9 @@ GORT_API int64_t gort_goid(const gort_g *g) {
 
 GORT_API int gort_gosched(void) {
     if (!running()) return not_running_code();
-    if (curg() == nullptr) return GORT_ENOTG;
+    G *gp = curg();
+    if (gp == nullptr) return GORT_ENOTG;
+    if (int rc = may_block(gp)) return rc;
     gosched();
     return GORT_OK;
 }
@@ -168,7 +148,7 @@ GORT_API int gort_park(gort_unlockf unlockf, void *lk, const char *reason) {
     if (!running()) return not_running_code();
     G *gp = curg();
     if (gp == nullptr) return GORT_ENOTG;
-    if (gp->m->locks != 0) return GORT_ESTATE;
+    if (int rc = may_block(gp)) return rc;
     park(reinterpret_cast<unlockf_t>(unlockf), lk, reason != nullptr ? reason : "park");
     return GORT_OK;
 }
@@ -178,6 +158,7 @@ GORT_API int gort_ready(gort_g *g) {
     if (!running()) return not_running_code();  // before touching the handle: it dies with the runtime
     G *gp = reinterpret_cast<G *>(g);
     if (gp->magic != kGMagic) return GORT_EINVAL;
+    if (G *self = curg(); self != nullptr && in_syscall(self)) return GORT_ESTATE;
     if (!try_casgstatus_waiting_runnable(gp)) return GORT_ESTATE;
     ready_runnable(gp);
     return GORT_OK;
@@ -188,6 +169,8 @@ GORT_API int gort_goexit(void) {
     G *gp = curg();
     if (gp == nullptr) return GORT_ENOTG;
     if (is_main_goroutine(gp)) return GORT_ESTATE;  // it ends gort_main by returning
+    if (gp->isextra) return GORT_ESTATE;  // it ends gort_call_as_goroutine by returning
+    if (int rc = may_block(gp)) return rc;
     goexit1();
 }
 

@@ -15,9 +15,9 @@
 namespace gort {
 
 namespace {
-
 constexpr uint32_t kUnlocked = 0, kLocked = 1, kSleeping = 2;
 constexpr int kActiveSpin = 4, kActiveSpinCnt = 30, kPassiveSpin = 1;
+}  // namespace
 
 void futexsleep(std::atomic<uint32_t> *addr, uint32_t val, int64_t ns) {
     timespec ts, *tsp = nullptr;
@@ -35,6 +35,8 @@ void futexwakeup(std::atomic<uint32_t> *addr, int cnt) {
     if (syscall(SYS_futex, reinterpret_cast<uint32_t *>(addr), FUTEX_WAKE_PRIVATE, cnt, nullptr, nullptr, 0) < 0)
         gothrow("futexwakeup failed");
 }
+
+namespace {
 
 inline void procyield(int n) {
     for (int i = 0; i < n; i++) __builtin_ia32_pause();

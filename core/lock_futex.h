@@ -34,6 +34,11 @@ void notesleep(note *n);  // seed: notesleep
 // notetsleep waits at most ns nanoseconds (ns < 0: for ever); true if woken.
 bool notetsleep(note *n, int64_t ns);  // seed: notetsleep
 
+// The futex itself (seed: futexsleep/futexwakeup): sleep while *addr == val,
+// at most ns (< 0: for ever); spurious wakeups are possible.
+void futexsleep(std::atomic<uint32_t> *addr, uint32_t val, int64_t ns);
+void futexwakeup(std::atomic<uint32_t> *addr, int cnt);
+
 void osyield();
 int64_t nanotime();
 

@@ -67,10 +67,6 @@ void mcommoninit(M *mp) {
 
 void *thread_start(void *arg) {
     M *mp = static_cast<M *>(arg);
-    // Written by the thread itself, before it can take a P: shutdown reads
-    // it only after every P has stopped, which orders the two through
-    // sched.lock. (The creator's pthread_create may return after all that.)
-    mp->thread = static_cast<unsigned long>(pthread_self());
     mstart(mp);
     return nullptr;
 }
@@ -110,6 +106,16 @@ void newosproc(M *mp) {
     int err = pthread_create(&tid, &attr, thread_start, mp);
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     pthread_attr_destroy(&attr);
+    // Shutdown joins mp->thread. Written by the creator under sched.lock:
+    // creators are Ms that shutdown waits for (they hold a P, or are sysmon
+    // or gort_start) or host threads, which must not race with shutdown. (The
+    // new thread cannot write it itself: sysmon's thread may not have run
+    // at all when shutdown joins it.)
+    if (err == 0) {
+        lock(&sched.lock);
+        mp->thread = static_cast<unsigned long>(tid);
+        unlock(&sched.lock);
+    }
     if (err != 0) {
         printstr("runtime: failed to create new OS thread (have ");
         printint(mp->id);
@@ -124,6 +130,7 @@ void newosproc(M *mp) {
 [[noreturn]] void mstart1(void *arg) {
     M *mp = static_cast<M *>(arg);
     if (mp->mstartfn != nullptr) mp->mstartfn();
+    if (mp->is_sysmon) mexit(mp);  // sysmon returned: the runtime is exiting
     if (!mp->is_m0) {
         acquirep(mp->nextp);
         mp->nextp = nullptr;
@@ -154,6 +161,17 @@ M *allocm(P *pp) {
     mp->g0->issystem = true;
     mp->g0->goid = -1;
     return mp;
+}
+
+// seed: newsysmon. sysmon's M holds no P and is not counted by checkdead.
+void newsysmon() {
+    M *mp = allocm(nullptr);
+    mp->is_sysmon = true;
+    mp->mstartfn = sysmon;
+    lock(&sched.lock);
+    sched.nmsys++;
+    unlock(&sched.lock);
+    newosproc(mp);
 }
 
 // seed: _newm. Create a new m. It starts with fn, then the scheduler.
@@ -224,7 +242,9 @@ void stopm() {
         mexit(mp);
     }
     mput(mp);
+    checkdead();
     unlock(&sched.lock);
+    run_deadlock_hook();
     mpark(mp);
     // (seed: the helpgc branch; GC helper Ms come with the GC hooks issue.)
     acquirep(mp->nextp);
@@ -248,6 +268,10 @@ void startm(P *pp, bool spinning) {
     }
     M *mp = mget();
     unlock(&sched.lock);
+    // gort: a P leaves the idle list; if sysmon sleeps because every P was
+    // idle, it must watch this one (a host thread can start work on an idle
+    // runtime, and only sysmon preempts).
+    if (sched.sysmonwait.load(std::memory_order_relaxed) != 0) sysmon_wake();
     if (mp == nullptr) {
         newm(spinning ? mspinning : nullptr, pp);
         return;
@@ -275,8 +299,7 @@ void handoffp(P *pp) {
     lock(&sched.lock);
     if (load_relaxed(sched.gcwaiting) != 0) {
         pp->status.store(Pgcstop, std::memory_order_relaxed);
-        sched.stopwait--;
-        if (sched.stopwait == 0) notewakeup(&sched.stopnote);
+        if (--sched.stopwait == 0) notewakeup(&sched.stopnote);
         unlock(&sched.lock);
         return;
     }
@@ -299,13 +322,16 @@ void wakep() {
     startm(nullptr, true);
 }
 
-namespace {
-// seed: incidlelocked. (checkdead comes with the runtime issue.)
+// seed: incidlelocked
 void incidlelocked(int32_t v) {
     lock(&sched.lock);
     sched.nmidlelocked += v;
+    if (v > 0) checkdead();
     unlock(&sched.lock);
+    if (v > 0) run_deadlock_hook();
 }
+
+namespace {
 
 // lockedsleep tells shutdown (and gort_main's return) which Ms sleep in
 // stoplockedm. Only the sleeper sets and clears it, under sched.lock: a
@@ -373,8 +399,7 @@ void gcstopm() {
     P *pp = releasep();
     lock(&sched.lock);
     pp->status.store(Pgcstop, std::memory_order_relaxed);
-    sched.stopwait--;
-    if (sched.stopwait == 0) notewakeup(&sched.stopnote);
+    if (--sched.stopwait == 0) notewakeup(&sched.stopnote);
     unlock(&sched.lock);
     stopm();
 }

@@ -315,6 +315,7 @@ uint32_t roots_find(const G *gp, void **slot) {
 // copy (as Go 1.5 moved it), because gort shrinks without stopping the
 // world and gp must not run while its frames are rewritten.
 void copystack(G *gp, std::size_t newsize) {
+    if (gp->syscallsp != 0) gothrow("stack growth not allowed in system call");
     Stack old = gp->mstack;
     if (old.lo == 0) gothrow("nil stackbase");
     uintptr_t used = old.hi - gp->msp;
@@ -399,9 +400,10 @@ bool shrinkstack(G *gp) {
         std::size_t newsize = oldsize / 2;
         std::size_t used = gp->mstack.hi - gp->msp;
         // Not below the minimum-sized stack; not while still using at least
-        // 1/4 of the segment. (We can't copy the stack if we're in a syscall:
-        // a Gsyscall g is never claimed above.)
-        if (newsize >= kFixedStack && used < oldsize / 4) {
+        // 1/4 of the segment. We can't copy the stack if we're in a syscall:
+        // the syscall might have pointers into the stack (a Gsyscall g is not
+        // claimed above; syscallsp is the seed's own check).
+        if (newsize >= kFixedStack && used < oldsize / 4 && gp->syscallsp == 0) {
             if (debug.stackdebug > 0) {
                 printstr("shrinking stack ");
                 printuint(oldsize);

@@ -69,7 +69,8 @@ G *malg(std::size_t stacksize) {
 // Departure: the seed runs newproc1 on the system stack because a Go stack
 // may be split (moved) under it; execution stacks never move, so gort runs it
 // on the caller's stack and saves two switches per spawn.
-G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_t stacksize, bool lock_os_thread) {
+G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_t stacksize, bool lock_os_thread,
+            int64_t *goid_out) {
     G *g = getg();
     if (fn == nullptr) gothrow("go of nil func value");
     P *pp = (g != nullptr) ? g->m->p : nullptr;
@@ -122,6 +123,7 @@ G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_
         newg->goid = int64_t(xadd_full(sched.goidgen, uint64_t(1)));
         foreign_created.fetch_add(1, std::memory_order_relaxed);
     }
+    if (goid_out != nullptr) *goid_out = newg->goid;  // newg may run, exit and be reused after the put
     casgstatus(newg, Gdead, Grunnable);
 
     if (pp != nullptr) {
@@ -229,6 +231,7 @@ int32_t gcount() {
         if (pp == nullptr) break;
         n -= load_relaxed(pp->gfreecnt);
     }
+    n -= extram_idle_gs();  // foreign threads' goroutines between calls
     return n < 0 ? 0 : int32_t(n);
 }
 

@@ -105,7 +105,7 @@ void execute(G *gp) {
     gp->stackguard0.store(stackguard_reset(gp), std::memory_order_relaxed);  // stacks: managed stack's guard if any
     counter_inc(mp->p->schedtick);
     counter_inc(mp->p->nswitch);
-    mp->curg = gp;
+    store_rel(mp->curg, gp);  // publishes *gp to preemptone
     gp->m = mp;
     gogo(gp);
 }
@@ -281,8 +281,8 @@ top:
 void dropg() {
     M *mp = getg()->m;
     if (mp->lockedg == nullptr) {
-        mp->curg->m = nullptr;
-        mp->curg = nullptr;
+        load_relaxed(mp->curg)->m = nullptr;
+        store_relaxed(mp->curg, static_cast<G *>(nullptr));
     }
 }
 

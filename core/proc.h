@@ -47,6 +47,7 @@ void mspinning();                                         // seed: mspinning
 void stoplockedm();                                       // seed: stoplockedm
 void startlockedm(G *gp);                                 // seed: startlockedm
 void gcstopm();                                           // seed: gcstopm
+void incidlelocked(int32_t v);                            // seed: incidlelocked
 // mpark: sleep on m->park; on wakeup, leave the thread if the runtime is
 // exiting (or, for m0, if gort_main is returning). Every M sleeps here.
 void mpark(M *mp);
@@ -56,9 +57,10 @@ void checkmcount();                                       // seed: checkmcount
 // ---- goroutine creation (core/newproc.cc) ----
 // seed: newproc1. Copies argsize bytes of arg onto the new stack. From a
 // goroutine or g0 with a P, or from a host thread (no M: the g goes to the
-// global queue). stacksize 0: the default.
+// global queue). stacksize 0: the default. The returned G may already have
+// run and exited (and been reused): read its goid through goid_out.
 G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_t stacksize,
-            bool lock_os_thread);
+            bool lock_os_thread, int64_t *goid_out = nullptr);
 G *malg(std::size_t stacksize);                           // seed: malg
 void gfput(P *pp, G *gp);                                 // seed: gfput
 G *gfget(P *pp);                                          // seed: gfget
@@ -77,8 +79,47 @@ void procresize(int32_t nprocs);                          // seed: procresize
 void acquirep(P *pp);                                     // seed: acquirep
 P *releasep();                                            // seed: releasep
 
+// ---- debug variables (core/schedtrace.cc) ----
+// seed: schedtrace. One SCHED line (detailed: with P, M and G lines) to fd.
+// Takes sched.lock and allglock, and writes while holding them, as the seed.
+void schedtrace(bool detailed, int fd = 2);
+
 // ---- stop the world (core/stoptheworld.cc) ----
 void stoptheworld();                                      // seed: stoptheworld
+void starttheworld();                                     // seed: starttheworld
+void freezetheworld();                                    // seed: freezetheworld
+void worldsema_acquire();                                 // seed: semacquire(&worldsema)
+void worldsema_release();                                 // seed: semrelease(&worldsema)
+void set_newprocs(int32_t n);                             // seed: newprocs = n (worldsema held, world stopped)
+
+// ---- system calls (core/syscall.cc) ----
+// sp: the caller's stack pointer; frames above it stay live in the call.
+void reentersyscall(uintptr_t sp);                        // seed: reentersyscall
+void entersyscallblock(uintptr_t sp);                     // seed: entersyscallblock
+void exitsyscall();                                       // seed: exitsyscall
+G0ONLY void exitsyscall0(G *gp);                          // seed: exitsyscall0
+
+// ---- sysmon and preemption (core/sysmon.cc) ----
+void newsysmon();                                         // seed: newsysmon (core/mlife.cc)
+void sysmon();                                            // seed: sysmon; returns at shutdown
+void sysmon_wake();                                       // wake sysmon from its deep sleep
+bool preemptall();                                        // seed: preemptall
+bool preemptone(P *pp);                                   // seed: preemptone
+
+// ---- foreign threads (core/extram.cc) ----
+M *needm();                                               // seed: needm (binds an extra M to this thread)
+bool extram_detach();                                     // seed: dropm of the bound M; false if none
+bool cgocall(void (*fn)(void *), void *arg);              // run fn as this thread's goroutine
+int32_t extram_idle_gs();
+void extram_shutdown();
+
+// ---- fork (core/fork.cc) ----
+void install_atfork();
+
+// ---- deadlock detection (core/checkdead.cc) ----
+void checkdead();                                         // seed: checkdead (sched.lock held)
+void run_deadlock_hook();                                 // after unlock: the hook, if checkdead asked
+void set_deadlock_hook(void (*hook)(void *), void *ctx);
 
 // ---- runtime-wide allocation of G/M/P and wait nodes (core/rtalloc.cc) ----
 void *rtalloc(std::size_t size);  // zeroed, 64-byte aligned; fatal on failure

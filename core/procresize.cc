@@ -17,6 +17,13 @@ void procresize(int32_t nprocs) {
     if (old < 0 || old > kMaxGomaxprocs || nprocs <= 0 || nprocs > kMaxGomaxprocs)
         gothrow("procresize: invalid arg");
 
+    // Departure: every P is re-listed as idle at the end. The seed runs
+    // with the world stopped, when the idle list is empty; gort also runs
+    // before the start (gort_init, gort_set_maxprocs in the Init state),
+    // when every P is on it. Empty it first so no P is listed twice.
+    while (pidleget() != nullptr) {
+    }
+
     // initialize new Ps
     for (int32_t i = 0; i < nprocs; i++) {
         if (allp[i] == nullptr) {
@@ -70,12 +77,12 @@ void procresize(int32_t nprocs) {
     G *g = getg();
     M *mp = g != nullptr ? g->m : nullptr;
     if (mp != nullptr) {
-        if (mp->p != nullptr) mp->p->m = nullptr;
+        if (mp->p != nullptr) store_relaxed(mp->p->m, static_cast<M *>(nullptr));
         mp->p = nullptr;
     }
     for (int32_t i = nprocs - 1; i >= 0; i--) {
         P *pp = allp[i];
-        pp->m = nullptr;
+        store_relaxed(pp->m, static_cast<M *>(nullptr));
         pp->status.store(Pidle, std::memory_order_relaxed);
         if (i == 0 && mp != nullptr)
             acquirep(pp);
@@ -89,18 +96,19 @@ void procresize(int32_t nprocs) {
 void acquirep(P *pp) {
     M *mp = getg()->m;
     if (mp->p != nullptr) gothrow("acquirep: already in go");
-    if (pp->m != nullptr || pp->status.load(std::memory_order_relaxed) != Pidle) {
+    M *pm = load_relaxed(pp->m);
+    if (pm != nullptr || pp->status.load(std::memory_order_relaxed) != Pidle) {
         printstr("acquirep: p->m=");
-        printptr(pp->m);
+        printptr(pm);
         printstr("(");
-        printint(pp->m != nullptr ? pp->m->id : 0);
+        printint(pm != nullptr ? pm->id : 0);
         printstr(") p->status=");
         printuint(pp->status.load(std::memory_order_relaxed));
         printstr("\n");
         gothrow("acquirep: invalid p state");
     }
     mp->p = pp;
-    pp->m = mp;
+    store_rel(pp->m, mp);  // publishes *mp to preemptone's acquire load
     pp->status.store(Prunning, std::memory_order_relaxed);
 }
 
@@ -109,20 +117,20 @@ P *releasep() {
     M *mp = getg()->m;
     if (mp->p == nullptr) gothrow("releasep: invalid arg");
     P *pp = mp->p;
-    if (pp->m != mp || pp->status.load(std::memory_order_relaxed) != Prunning) {
+    if (load_relaxed(pp->m) != mp || pp->status.load(std::memory_order_relaxed) != Prunning) {
         printstr("releasep: m=");
         printptr(mp);
         printstr(" m->p=");
         printptr(mp->p);
         printstr(" p->m=");
-        printptr(pp->m);
+        printptr(load_relaxed(pp->m));
         printstr(" p->status=");
         printuint(pp->status.load(std::memory_order_relaxed));
         printstr("\n");
         gothrow("releasep: invalid p state");
     }
     mp->p = nullptr;
-    pp->m = nullptr;
+    store_relaxed(pp->m, static_cast<M *>(nullptr));
     pp->status.store(Pidle, std::memory_order_relaxed);
     return pp;
 }

@@ -153,7 +153,8 @@ P *pidleget() {
 }
 
 // seed: mput. Put mp on the midle list. sched.lock held. (The seed calls
-// checkdead here; deadlock detection comes with the runtime issue.)
+// checkdead here; gort's stopm calls it right after, so that a deadlock
+// hook can run once the lock is released.)
 void mput(M *mp) {
     mp->schedlink = sched.midle;
     sched.midle = mp;
@@ -166,6 +167,7 @@ M *mget() {
     if (mp != nullptr) {
         sched.midle = mp->schedlink;
         store_relaxed(sched.nmidle, load_relaxed(sched.nmidle) - 1);
+        sched.deadlock_reported = false;  // an M runs again: a new episode may follow
     }
     return mp;
 }

@@ -31,6 +31,7 @@
 #include "core/proc.h"
 #include "core/runq.h"
 #include "core/mstack.h"
+#include "core/sigquit.h"
 #include "core/stack_alloc.h"
 #include "core/switch.h"
 #include "core/throw.h"
@@ -87,7 +88,7 @@ void mainexit0(G *gp) {
     P *pp = mp->p;
     gfput(pp, gp);
     mp->p = nullptr;
-    pp->m = nullptr;
+    store_relaxed(pp->m, static_cast<M *>(nullptr));
     lock(&sched.lock);
     sched.m0_resume = true;
     if (mp->is_m0) {
@@ -119,7 +120,9 @@ void mainexit0(G *gp) {
 void runtime_main(void *) {
     mainfn(mainarg);
     // Like a Go program's exit: other goroutines do not run again. They
-    // stop at their next scheduling point; shutdown frees them.
+    // stop at their next scheduling point; shutdown frees them. worldsema
+    // stays held: nobody restarts this world (shutdown releases it).
+    worldsema_acquire();
     stoptheworld();
     mcall(mainexit0, /*dying=*/true);
 }
@@ -159,9 +162,22 @@ void release_all() {
     sched.~SchedT();
     new (&sched) SchedT();
     store_relaxed(foreign_created, uint64_t(0));
+    set_deadlock_hook(nullptr, nullptr);
+    worldsema_release();  // taken by shutdown or by gort_main's return
     mainfn = nullptr;
     mainarg = nullptr;
     main_g = nullptr;
+}
+
+// Joins mp's thread (if it has one) and unmaps the stack newosproc made.
+void join_m(M *mp) {
+    if (!mp->has_thread) return;
+    if (mp->thread == 0 || pthread_join(static_cast<pthread_t>(mp->thread), nullptr) != 0)
+        gothrow("shutdown: cannot join an M's thread");
+    mp->has_thread = false;
+    // The thread's mapping (newosproc): its signal stack and stack.
+    uintptr_t base = mp->thread_map_lo;  // stacks: was g0's stack.lo - one guard page
+    munmap(reinterpret_cast<void *>(base), mp->g0->stack.hi - base);
 }
 
 // Makes every runtime M leave its thread and joins them. World stopped.
@@ -169,6 +185,10 @@ void exit_all_ms() {
     lock(&sched.lock);
     sched.exiting.store(true, std::memory_order_relaxed);
     while (M *mp = mget()) notewakeup(&mp->park);
+    if (sched.sysmonwait.load() != 0) {
+        sched.sysmonwait.store(0);
+        notewakeup(&sched.sysmonnote);
+    }
     for (M *mp = load_relaxed(allm); mp != nullptr; mp = mp->alllink) {
         if (mp->lockedsleep) {
             mp->lockedsleep = false;
@@ -176,15 +196,14 @@ void exit_all_ms() {
         }
     }
     unlock(&sched.lock);
-    for (M *mp = load_acq(allm); mp != nullptr; mp = mp->alllink) {
-        if (mp->has_thread) {
-            pthread_join(static_cast<pthread_t>(mp->thread), nullptr);
-            mp->has_thread = false;
-            // The thread's mapping (newosproc): its signal stack and stack.
-            uintptr_t base = mp->thread_map_lo;  // stacks: was g0's stack.lo - one guard page
-            munmap(reinterpret_cast<void *>(base), mp->g0->stack.hi - base);
-        }
-    }
+    // sysmon first: it is the one M that keeps running while the world is
+    // stopped, and it may be creating an M (retake -> handoffp -> startm)
+    // whose thread id it has not yet recorded. Once it has left, every
+    // creator has (host threads must not race with shutdown).
+    for (M *mp = load_acq(allm); mp != nullptr; mp = mp->alllink)
+        if (mp->is_sysmon) join_m(mp);
+    for (M *mp = load_acq(allm); mp != nullptr; mp = mp->alllink) join_m(mp);
+    extram_shutdown();  // calls from foreign threads have left their Ms
 }
 
 }  // namespace
@@ -205,6 +224,8 @@ bool parse_debug(const char *s, DebugVars *dv) {
         if (!parse_int(eq + 1, len - nlen - 1, &v)) return false;
         if (nlen == 10 && std::strncmp(s, "schedtrace", 10) == 0) d.schedtrace = v;
         if (nlen == 11 && std::strncmp(s, "scheddetail", 11) == 0) d.scheddetail = v;
+        if (nlen == 7 && std::strncmp(s, "sigquit", 7) == 0) d.sigquit = v;
+        if (nlen == 8 && std::strncmp(s, "deadlock", 8) == 0) d.deadlock = v;
         if (nlen == 6 && std::strncmp(s, "efence", 6) == 0) d.efence = v;
         if (nlen == 10 && std::strncmp(s, "stackguard", 10) == 0) d.stackguard = v;
         if (nlen == 15 && std::strncmp(s, "stackpoisoncopy", 15) == 0) d.stackpoisoncopy = v;
@@ -251,12 +272,14 @@ int rt_init(const RtConfig &cfg) {
             stk = kDefaultStackSize;
     }
     debug = dv;
+    install_atfork();
     stackinit();  // stacks (seed: schedinit's stackinit)
     default_stack_size = stk;
     sched.maxmcount = cfg.max_threads > 0 ? cfg.max_threads : 10000;
     lock(&sched.lock);
     procresize(int32_t(procs));
     unlock(&sched.lock);
+    sigquit_install();  // GORT_DEBUG=sigquit=1 only
     state.store(int(RtState::Init), std::memory_order_release);
     return GORT_OK;
 }
@@ -276,6 +299,7 @@ int rt_main(void (*fn)(void *), void *arg) {
     unlock(&sched.lock);
     acquirep(pp);
     main_g = newproc1(runtime_main, nullptr, 0, 0, false);
+    newsysmon();
     // Goroutines queued from host threads before gort_main need Ms too.
     if (load_relaxed(sched.runqsize) != 0) wakep();
     mstart(m0);  // returns once the main goroutine has returned
@@ -285,14 +309,21 @@ int rt_main(void (*fn)(void *), void *arg) {
 }
 
 int rt_start() {
-    if (!cas_state(RtState::Init, RtState::Running)) return GORT_ESTATE;
+    if (rtstate() != RtState::Init) return GORT_ESTATE;  // (worldsema may be held for good: gort_main returned)
+    worldsema_acquire();  // gort_set_maxprocs in the Init state must not race with the start
+    if (!cas_state(RtState::Init, RtState::Running)) {
+        worldsema_release();
+        return GORT_ESTATE;
+    }
     lock(&sched.lock);
     sched.started = true;
     int32_t n = load_relaxed(sched.runqsize);
     unlock(&sched.lock);
+    newsysmon();
     // Goroutines queued before the start: one M each, up to the idle Ps
     // (as injectglist).
     for (; n != 0 && load_relaxed(sched.npidle) != 0; n--) startm(nullptr, false);
+    worldsema_release();
     return GORT_OK;
 }
 
@@ -302,12 +333,17 @@ int rt_shutdown() {
         return GORT_EBUSY;  // gort_main owns the runtime until it returns
     } else if (s == RtState::Running) {
         if (!cas_state(RtState::Running, RtState::ShuttingDown)) return GORT_ESTATE;
+        worldsema_acquire();  // a goroutine may be stopping the world itself
         stoptheworld();  // from this host thread: waits for every P to stop
-    } else if (s == RtState::Init || s == RtState::Stopped) {
+    } else if (s == RtState::Init) {
+        if (!cas_state(s, RtState::ShuttingDown)) return GORT_ESTATE;
+        worldsema_acquire();  // for the release in release_all
+    } else if (s == RtState::Stopped) {
         if (!cas_state(s, RtState::ShuttingDown)) return GORT_ESTATE;
     } else {
         return GORT_ENOTINIT;
     }
+    sigquit_remove();  // before anything its dump reads is freed
     exit_all_ms();
     release_all();
     state.store(int(RtState::Uninit), std::memory_order_release);

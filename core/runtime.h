@@ -15,9 +15,12 @@ enum class RtState : int { Uninit = 0, Initializing, Init, Running, RunningMain,
 
 RtState rtstate();
 
+// GORT_DEBUG keys (seed: GODEBUG's schedtrace/scheddetail, plus gort's).
 struct DebugVars {
-    int64_t schedtrace = 0;   // reserved for the runtime issue
-    int64_t scheddetail = 0;
+    int64_t schedtrace = 0;   // ms between SCHED lines from sysmon; 0: off
+    int64_t scheddetail = 0;  // SCHED lines with P/M/G detail
+    int64_t sigquit = 0;      // install a SIGQUIT handler that dumps goroutines
+    int64_t deadlock = 1;     // checkdead: 0 turns it off
     // stacks (stack1.go; core/stack_alloc.h, core/mstack.h)
     int64_t efence = 0;           // a mapping per stack; freed stacks made inaccessible
     int64_t stackguard = 1;       // 0: no guard pages (canaries only); 2: mprotect guards

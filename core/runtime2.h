@@ -101,7 +101,7 @@ struct alignas(64) G {
     std::atomic<uintptr_t> stackguard0{0};  // stack.lo + guard, or kStackPreempt
     std::atomic<uint32_t> atomicstatus{Gidle};  // only through gstatus.h
     int64_t goid = 0;               // set while Gdead, read anywhere after
-    M *m = nullptr;                 // owner M while running (seed: g.m)
+    M *m = nullptr;                 // owner M while running or in a syscall (seed: g.m)
     M *lockedm = nullptr;           // owner; read by schedule on other Ms after a run-queue handoff
     G *schedlink = nullptr;         // protected by whichever queue holds the g
     std::atomic<bool> preempt{false};       // seed: g.preempt
@@ -121,6 +121,12 @@ struct alignas(64) G {
     void *asan_fake_stack = nullptr;
     unsigned valgrind_stack_id = 0;
     uint32_t stack_order_size = 0;  // size class of stack (stack_alloc), 0 if not from the pool
+    // ---- runtime (proc1.go: syscalls, pinning, foreign threads) ----
+    // seed: g.syscallsp. While Gsyscall: the caller's sp at gort_entersyscall;
+    // [syscallsp, stack.hi) holds the goroutine's frames (GC scans, dumps).
+    uintptr_t syscallsp = 0;
+    bool pinned = false;            // gort_proc_pin (owner)
+    bool isextra = false;           // the goroutine of an extra M (foreign thread)
     // ---- stacks (stack1.go) ----
     // Canary of an unguarded execution stack (core/stack_alloc.h): address of
     // its words, 0 when a guard page protects the stack. Written with stack.
@@ -140,7 +146,10 @@ struct alignas(64) G {
 // M is an OS thread (seed: type m).
 struct alignas(64) M {
     G *g0 = nullptr;                // scheduling stack
-    G *curg = nullptr;              // current running goroutine (owner)
+    // Current running goroutine. Written by the owner; read by sysmon
+    // (preemptone) and dumps, hence atomic (relaxed: a stale value only
+    // misdirects a best-effort preemption request, as in the seed).
+    std::atomic<G *> curg{nullptr};
     P *p = nullptr;                 // attached P (owner)
     P *nextp = nullptr;             // handed over by the waker before notewakeup(park)
     int64_t id = 0;
@@ -166,6 +175,12 @@ struct alignas(64) M {
     // TSan fibers (core/switch.cc): the thread's own, and g0's next one.
     void *tsan_thread_fiber = nullptr;
     void *tsan_next_fiber = nullptr;
+    // ---- runtime (proc1.go: sysmon, foreign threads) ----
+    bool is_sysmon = false;         // the sysmon M: never holds a P
+    bool is_extra = false;          // an extra M for foreign threads (seed: needm)
+    void (*cgo_fn)(void *) = nullptr;  // extra M: the call gort_call_as_goroutine runs
+    void *cgo_arg = nullptr;
+    bool cgo_done = false;          // extra M: cgo_fn returned (not abandoned by shutdown)
     // ---- stacks (stack1.go) ----
     // Alternate signal stack for the stack-overflow handler (seed: minit,
     // m.gsignal; core/stack_guard.cc). The thread's mapping (newosproc)
@@ -183,7 +198,9 @@ struct alignas(64) P {
     P *link = nullptr;                    // on sched.pidle (sched.lock)
     std::atomic<uint32_t> schedtick{0};   // owner; incremented on every execute
     std::atomic<uint32_t> syscalltick{0}; // owner
-    M *m = nullptr;                       // back-link to associated M (nil if idle)
+    // Back-link to the associated M (nil if idle or in a syscall). Written by
+    // the owner; read by sysmon (preemptone), hence atomic, relaxed.
+    std::atomic<M *> m{nullptr};
     // Local run queue, accessed without lock (seed: runqhead/runqtail/runq).
     // runqhead: consumers CAS it (cas_rel), producers load_acq it.
     // runqtail: only the owner stores it (store_rel), thieves load_acq it.
@@ -227,8 +244,21 @@ struct SchedT {
     std::atomic<int32_t> ngfree{0};
     // Stop the world (lock, gcwaiting read without).
     std::atomic<uint32_t> gcwaiting{0};
-    int32_t stopwait = 0;
+    // stopwait: written under lock; read without it by exitsyscallfast
+    // (freezetheworld sets it without the lock, as the seed does).
+    std::atomic<int32_t> stopwait{0};
     note stopnote;
+    // sysmon (core/sysmon.cc). sysmonwait: sysmon sleeps deeply on
+    // sysmonnote (lock to write; read without it on the syscall path).
+    std::atomic<uint32_t> sysmonwait{0};
+    note sysmonnote;
+    int32_t nmsys = 0;              // system Ms not counted by checkdead (sysmon) (lock)
+    // Foreign threads (core/extram.cc): extra Ms not bound to a thread are
+    // not counted by checkdead either (lock).
+    int32_t nmextraidle = 0;
+    std::atomic<bool> deadlock_pending{false};  // checkdead found one; the hook runs after unlock (lock to set)
+    bool deadlock_reported = false; // the hook ran for this episode; mget clears it (lock)
+    std::atomic<bool> forked_child{false};  // this process is the child of a fork
     // Life cycle (core/runtime.cc): written under lock.
     bool started = false;           // Ms may be created
     std::atomic<bool> exiting{false};      // every runtime M leaves its thread

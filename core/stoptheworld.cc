@@ -1,20 +1,61 @@
-// core/stoptheworld.cc - stopping every P (seed: stoptheworld).
+// core/stoptheworld.cc - stopping and restarting every P (seed: stoptheworld,
+// starttheworld, freezetheworld, and the worldsema its callers take).
 //
 // gcwaiting tells every M to stop at its next scheduling point (schedule,
-// findrunnable -> gcstopm); idle Ps are taken directly; the caller sleeps on
-// stopnote until the last P stops. Departures, until the runtime issue
-// brings cooperative preemption, syscalls and starttheworld:
-//   - preemptall is not called: nothing would observe it yet, so a goroutine
-//     that never reaches a scheduling point delays the stop;
-//   - the caller may be a host thread without a P (gort_shutdown), in which
-//     case it has no P of its own to stop.
+// findrunnable -> gcstopm); preemptall asks running goroutines to reach one
+// (gort_safepoint, park, gosched, syscall entry); idle Ps and Ps in system
+// calls are taken directly. The caller sleeps on stopnote until the last P
+// stops, re-issuing the preemption requests every 100 us in case one raced
+// with a goroutine switch (seed).
+//
+// Departures:
+//   - the caller may be a host thread without a P (gort_shutdown,
+//     gort_set_maxprocs from a host thread): it has no P of its own to stop,
+//     and starttheworld then leaves every P to other Ms;
+//   - worldsema is a futex word, not a goroutine semaphore: a goroutine that
+//     must wait for it hands its P off first (entersyscallblock), so a stop
+//     in progress is never blocked by a goroutine waiting to stop the world.
+#include <unistd.h>
+
 #include "core/atomics.h"
+#include "core/gstatus.h"
 #include "core/proc.h"
 #include "core/runq.h"
 #include "core/throw.h"
 
 namespace gort {
 
+namespace {
+// worldsema: 0 free, 1 held, 2 held with possible sleepers.
+std::atomic<uint32_t> worldsema{0};
+int32_t newprocs = 0;  // seed: newprocs; gomaxprocs for the next starttheworld (worldsema)
+}  // namespace
+
+// seed: semacquire(&worldsema). Serialises the stoppers of the world.
+void worldsema_acquire() {
+    uint32_t exp = 0;
+    if (worldsema.compare_exchange_strong(exp, 1, std::memory_order_acquire)) return;
+    G *g = getg();
+    bool insyscall = false;
+    if (g != nullptr && g != g->m->g0 && g->m->p != nullptr && (readgstatus(g) & ~uint32_t(Gscan)) == Grunning) {
+        // Do not sleep holding a P: the holder may be stopping the world.
+        entersyscallblock(reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
+        insyscall = true;
+    }
+    while (worldsema.exchange(2, std::memory_order_acquire) != 0) futexsleep(&worldsema, 2, -1);
+    if (insyscall) exitsyscall();
+}
+
+// seed: semrelease(&worldsema)
+void worldsema_release() {
+    if (worldsema.exchange(0, std::memory_order_release) == 2) futexwakeup(&worldsema, 1);
+}
+
+void set_newprocs(int32_t n) { newprocs = n; }
+
+// seed: stoptheworld. Returns with every P stopped except the caller's.
+// The caller holds worldsema (or is the only possible stopper: shutdown,
+// gort_main's return).
 void stoptheworld() {
     G *g = getg();
     M *mp = g != nullptr ? g->m : nullptr;
@@ -23,8 +64,9 @@ void stoptheworld() {
     if (mp != nullptr && mp->locks > 0) gothrow("stoptheworld: holding locks");
     lock(&sched.lock);
     int32_t procs = load_relaxed(gomaxprocs);
-    sched.stopwait = procs;
-    store_rel(sched.gcwaiting, 1u);
+    sched.stopwait.store(procs);
+    sched.gcwaiting.store(1u, std::memory_order_seq_cst);  // StoreLoad with entersyscall's P status
+    preemptall();
     // stop current P
     if (mp != nullptr && mp->p != nullptr) {
         mp->p->status.store(Pgcstop, std::memory_order_relaxed);  // Pgcstop is only diagnostic.
@@ -33,26 +75,117 @@ void stoptheworld() {
     // try to retake all Ps in Psyscall status
     for (int32_t i = 0; i < procs; i++) {
         P *pp = allp[i];
-        uint32_t s = pp->status.load(std::memory_order_relaxed);
-        if (s == Psyscall && cas_full(pp->status, s, uint32_t(Pgcstop))) sched.stopwait--;
+        uint32_t s = pp->status.load(std::memory_order_seq_cst);
+        if (s == Psyscall && pp->status.compare_exchange_strong(s, Pgcstop, std::memory_order_seq_cst))
+            sched.stopwait--;
     }
     // stop idle Ps
     while (P *pp = pidleget()) {
         pp->status.store(Pgcstop, std::memory_order_relaxed);
         sched.stopwait--;
     }
-    bool wait = sched.stopwait > 0;
+    bool wait = sched.stopwait.load() > 0;
     unlock(&sched.lock);
     // wait for remaining Ps to stop voluntarily
     if (wait) {
-        notesleep(&sched.stopnote);
-        noteclear(&sched.stopnote);
+        for (;;) {
+            // wait for 100us, then try to re-preempt in case of any races
+            if (notetsleep(&sched.stopnote, 100 * 1000)) {
+                noteclear(&sched.stopnote);
+                break;
+            }
+            preemptall();
+        }
     }
     lock(&sched.lock);
-    if (sched.stopwait != 0) gothrow("stoptheworld: not stopped");
+    if (sched.stopwait.load() != 0) gothrow("stoptheworld: not stopped");
     for (int32_t i = 0; i < procs; i++)
         if (allp[i]->status.load(std::memory_order_relaxed) != Pgcstop) gothrow("stoptheworld: not stopped");
     unlock(&sched.lock);
+}
+
+// seed: starttheworld. Resizes to newprocs if set, then gives every P with
+// work an M. From the goroutine (or host thread) that stopped the world.
+void starttheworld() {
+    G *g = getg();
+    M *mp = g != nullptr ? g->m : nullptr;
+    if (mp != nullptr) mp->locks++;  // disable preemption because it can be holding p in a local var
+    // (seed: inject what a non-blocking netpoll finds: netpoll.)
+    lock(&sched.lock);
+    int32_t n = newprocs != 0 ? newprocs : load_relaxed(gomaxprocs);
+    newprocs = 0;
+    procresize(n);
+    sched.gcwaiting.store(0u, std::memory_order_seq_cst);
+    // Departure: the seed stops at the first idle P without local work,
+    // because procresize puts the Ps with work at the head of the idle list
+    // and the caller took allp[0]. A host caller takes no P, so allp[0] may
+    // come first without work: walk the whole list (at most gomaxprocs).
+    P *p1 = nullptr, *keep = nullptr;
+    while (P *pp = pidleget()) {
+        if (runqempty(pp)) {
+            pp->link = keep;
+            keep = pp;
+            continue;
+        }
+        store_rel(pp->m, mget());
+        pp->link = p1;
+        p1 = pp;
+    }
+    while (keep != nullptr) {
+        P *next = keep->link;
+        pidleput(keep);
+        keep = next;
+    }
+    if (sched.sysmonwait.load() != 0) {
+        sched.sysmonwait.store(0);
+        notewakeup(&sched.sysmonnote);
+    }
+    unlock(&sched.lock);
+    while (p1 != nullptr) {
+        P *pp = p1;
+        p1 = p1->link;
+        M *m2 = load_relaxed(pp->m);
+        if (m2 != nullptr) {
+            store_relaxed(pp->m, static_cast<M *>(nullptr));
+            if (m2->nextp != nullptr) gothrow("starttheworld: inconsistent mp->nextp");
+            m2->nextp = pp;
+            notewakeup(&m2->park);
+        } else {
+            // Start M to run P.
+            newm(nullptr, pp);
+        }
+    }
+    // Work left on the global queue: the seed's caller finds it in its next
+    // schedule; a host caller runs nothing, so wake an idle P for it.
+    if ((mp == nullptr || mp->p == nullptr) && load_relaxed(sched.runqsize) != 0 && load_relaxed(sched.npidle) != 0)
+        wakep();
+    if (mp != nullptr) {
+        mp->locks--;
+        // restore the preemption request in case we've cleared it
+        if (mp->locks == 0 && g->preempt.load(std::memory_order_relaxed))
+            g->stackguard0.store(kStackPreempt, std::memory_order_relaxed);
+    }
+}
+
+// seed: freezetheworld. Best effort to stop every goroutine before a fatal
+// error's dump: no scheduling point starts a new goroutine after this, and
+// running ones are asked to stop. Never waits for them.
+void freezetheworld() {
+    if (load_relaxed(gomaxprocs) <= 1) return;
+    // stopwait and preemption requests can be lost due to races with
+    // concurrently executing threads, so try several times
+    for (int i = 0; i < 5; i++) {
+        // this should tell the scheduler to not start any new goroutines
+        sched.stopwait.store(0x7fffffff);
+        sched.gcwaiting.store(1u, std::memory_order_seq_cst);
+        // this should stop running goroutines
+        if (!preemptall()) break;  // no running goroutines
+        usleep(1000);
+    }
+    // to be sure
+    usleep(1000);
+    preemptall();
+    usleep(1000);
 }
 
 }  // namespace gort

@@ -1,18 +1,15 @@
 // core/throw.cc - see throw.h.
 #include "core/throw.h"
 
-#include <cxxabi.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
-
 #include "core/gstatus.h"
 #include "core/runtime2.h"
+#include "core/traceback.h"
 
 namespace gort {
 
@@ -52,32 +49,6 @@ void putint(int fd, int64_t v) {
 
 std::atomic<int> throwing{0};
 
-void backtrace_here(int fd) {
-    unw_context_t uc;
-    unw_cursor_t cur;
-    if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0) return;
-    for (int depth = 0; depth < 64 && unw_step(&cur) > 0; depth++) {
-        unw_word_t ip = 0, off = 0;
-        unw_get_reg(&cur, UNW_REG_IP, &ip);
-        char name[256];
-        putstr(fd, "\t");
-        if (unw_get_proc_name(&cur, name, sizeof name, &off) == 0) {
-            // Demangling allocates; a fatal error is about to abort anyway.
-            int st = -1;
-            char *dm = abi::__cxa_demangle(name, nullptr, nullptr, &st);
-            putstr(fd, st == 0 && dm != nullptr ? dm : name);
-            std::free(dm);
-            putstr(fd, "+0x");
-            putuint(fd, off, 16);
-        } else {
-            putstr(fd, "?");
-        }
-        putstr(fd, " pc=0x");
-        putuint(fd, ip, 16);
-        putstr(fd, "\n");
-    }
-}
-
 }  // namespace
 
 void printstr(const char *s) { putstr(g_printfd, s); }
@@ -100,42 +71,6 @@ const char *gstatusname(uint32_t s) {
         case Gcopystack: return "copystack";
         case 7: return "enqueue";
         default: return "???";
-    }
-}
-
-void dumpgoroutines(int fd) {
-    G *self = getg();
-    // The dump reads allgs without allglock: the thrower may hold it, and a
-    // torn read of a dying runtime is better than a hang. allgs only grows.
-    size_t n = allglen();
-    for (size_t i = 0; i < n; i++) {
-        G *gp = allg_at(i);
-        if (gp == nullptr) continue;
-        uint32_t s = readgstatus(gp);
-        if (s == Gdead || s == Gidle) continue;
-        putstr(fd, "\ngoroutine ");
-        putint(fd, gp->goid);
-        putstr(fd, " [");
-        if ((s & ~uint32_t(Gscan)) == Gwaiting && gp->waitreason != nullptr)
-            putstr(fd, gp->waitreason);
-        else
-            putstr(fd, gstatusname(s));
-        if (s & Gscan) putstr(fd, ", scan");
-        if (gp->lockedm != nullptr) putstr(fd, ", locked to thread");
-        putstr(fd, "]:\n");
-        if (self != nullptr && gp == self->m->curg && self->m->curg != nullptr) {
-            backtrace_here(fd);
-        } else {
-            // Native backtraces of suspended goroutines from their saved
-            // context come with the runtime issue's goroutine dump.
-            putstr(fd, "\t(suspended; sp=0x");
-            putuint(fd, reinterpret_cast<uintptr_t>(gp->sched_sp), 16);
-            putstr(fd, ")\n");
-        }
-    }
-    if (self == nullptr || self->m->curg == nullptr) {
-        putstr(fd, "\nthread backtrace:\n");
-        backtrace_here(fd);
     }
 }
 
@@ -164,8 +99,8 @@ void gothrow(const char *msg) {
     if (throwing.fetch_add(1, std::memory_order_relaxed) == 0) {
         printstr("gort: fatal error: ");
         printstr(msg);
-        printstr("\n");
-        dumpgoroutines(2);
+        printstr("\n\n");
+        dumpgoroutines(2, DumpMode::Fatal);
     }
     std::abort();
 }

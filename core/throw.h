@@ -24,8 +24,8 @@ void printuint(uint64_t v);
 void printhex(uint64_t v);
 void printptr(const void *p);
 
-// Writes "goroutine N [state]:" for every goroutine, plus a native backtrace
-// of the calling thread, to fd.
+// Writes every goroutine, "goroutine N [waitreason]:" and its native
+// backtrace, to fd (core/traceback.h; gothrow uses its Fatal mode).
 void dumpgoroutines(int fd);
 
 const char *gstatusname(uint32_t status);

@@ -208,6 +208,116 @@ typedef struct gort_stats {
 } gort_stats;
 GORT_API int gort_stats_get(gort_stats *st);
 
+/* ---- System calls (seed: entersyscall / exitsyscall) ----
+ * Bracket a call that may block in the kernel or in host code, so that the
+ * goroutine's P can run other goroutines meanwhile:
+ *     gort_entersyscall(); n = read(fd, buf, len); gort_exitsyscall();
+ * Between the two the goroutine must not call into gort except
+ * gort_exitsyscall (GORT_ESTATE otherwise). If the call lasts longer than a
+ * sysmon tick (20 us .. 10 ms) the P is handed to another thread.
+ * gort_entersyscallblock: the call is known to block; hands the P off at once.
+ * gort_exitsyscall takes a P back (its own if still free, else an idle one,
+ * else it waits in the global run queue): like any call that can switch, it
+ * may return on another OS thread. It must be called from the frame that
+ * called gort_entersyscall or a deeper one (GORT_ESTATE otherwise).
+ * GORT_ENOTG outside a goroutine; GORT_ESTATE when not in a syscall (exit) or
+ * already in one (enter), while pinned, or while holding the stopped world. */
+GORT_API int gort_entersyscall(void);
+GORT_API int gort_entersyscallblock(void);
+GORT_API int gort_exitsyscall(void);
+
+/* ---- Preemption ----
+ * Cooperative preemption point: cheap (a load and a compare, no lock, no
+ * system call) when nothing is pending; yields the processor when the
+ * scheduler asked this goroutine to (it ran for more than 10 ms, or the world
+ * or a GC scan is stopping). Returns 1 if it yielded, 0 if not, or an error.
+ * Long-running loops in goroutines should call it. */
+GORT_API int gort_safepoint(void);
+
+/* ---- Stop the world ----
+ * gort_stop_the_world: from a goroutine; returns once every other P is
+ * stopped (goroutines in system calls lose their P; running ones stop at
+ * their next safe point). reason is shown in traces (NULL allowed). Only the
+ * calling goroutine runs until gort_start_the_world. Nesting: GORT_ESTATE.
+ * While the world is stopped the caller must not park or yield. */
+GORT_API int gort_stop_the_world(const char *reason);
+GORT_API int gort_start_the_world(void);
+
+/* Sets the number of Ps (1..256) at run time; returns the previous value
+ * (>= 1) or an error. From a goroutine or a host thread; stops the world
+ * briefly. Runnable goroutines of removed Ps move to the global run queue in
+ * FIFO order (the seed's procresize). */
+GORT_API int gort_set_maxprocs(int n);
+
+/* Sets the most OS threads the runtime may create (seed: setMaxThreads);
+ * returns the previous limit. GORT_EINVAL if n < 1; GORT_EBUSY if n is below
+ * the number already created. Exceeding it later is the fatal error
+ * "thread exhaustion". */
+GORT_API int gort_set_max_threads(int n);
+
+/* Disables preemption and migration of the current goroutine and returns the
+ * id of its P (seed: procPin). Until gort_proc_unpin it must not park, yield
+ * or enter a syscall. Pins do not nest: GORT_ESTATE on a second pin or an
+ * unpin without pin. */
+GORT_API int gort_proc_pin(void);
+GORT_API int gort_proc_unpin(void);
+
+/* ---- Foreign threads (seed: needm / dropm / cgocallback) ----
+ * Any thread gort did not create may call gort_go and gort_ready at any
+ * time. gort_call_as_goroutine runs fn(arg) on a goroutine bound to the
+ * calling thread (it may call everything a goroutine may: park, channels,
+ * ...), and returns when fn returns. The first call on a thread takes an
+ * "extra" M for it; the M stays bound to the thread (released by a pthread
+ * key destructor when the thread exits, or by gort_thread_detach) so later
+ * calls are cheap. gort_thread_attach binds an extra M ahead of time
+ * (idempotent); gort_thread_detach releases it (GORT_ESTATE if none, or
+ * from inside gort_call_as_goroutine). Returns fn's status GORT_OK, or
+ * GORT_EBUSY if called from a goroutine (call fn directly there). */
+GORT_API int gort_call_as_goroutine(gort_fn fn, void *arg);
+GORT_API int gort_thread_attach(void);
+GORT_API int gort_thread_detach(void);
+
+/* ---- Deadlock detection (seed: checkdead) ----
+ * When every goroutine is asleep and nothing can wake one (no timer, no
+ * poller waiter, no goroutine in a system call):
+ *   under gort_main: fatal error "all goroutines are asleep - deadlock!"
+ *     with a goroutine dump (unless a foreign thread is attached, which may
+ *     still wake one);
+ *   in background mode: hook(ctx) is called on a runtime thread, once per
+ *     episode (it may call gort_go / gort_ready; it must not block).
+ * A host thread that will wake goroutines later under gort_main should
+ * gort_thread_attach first. GORT_DEBUG=deadlock=0 turns detection off.
+ * hook NULL removes it. */
+GORT_API int gort_set_deadlock_hook(void (*hook)(void *ctx), void *ctx);
+
+/* ---- Tracing ----
+ * Writes a dump of every goroutine to fd: "goroutine N [waitreason]:" and a
+ * symbolised native backtrace of each suspended goroutine from its saved
+ * context (a goroutine running on another thread prints without one). From
+ * any thread; GORT_EINVAL if fd is not an open descriptor, GORT_ENOTINIT
+ * before gort_init. GORT_DEBUG keys: schedtrace=N (a SCHED line every N ms from
+ * sysmon), scheddetail=1 (with P, M and G detail), sigquit=1 (a SIGQUIT
+ * handler dumps all goroutines, then chains to the host's handler, or exits
+ * with status 2 like Go), deadlock=0 (see above). */
+GORT_API int gort_dump_goroutines(int fd);
+
+/* ---- Time, sleeping and the network poller ----
+ * gort_nanotime: monotonic clock in ns (CLOCK_MONOTONIC).
+ * gort_sleep: parks the goroutine for at least ns (<= 0: yields at most).
+ * gort_poll_fd: parks until fd is ready for events (GORT_POLL_IN and/or
+ *   GORT_POLL_OUT) and returns the ready subset (> 0); errors and hangups
+ *   report as ready. timeout_ns < 0 waits for ever; 0 polls; else
+ *   GORT_ETIMEDOUT after it. GORT_ECLOSED if fd was closed (or
+ *   gort_poll_close'd) while waited on. GORT_EINVAL for a bad fd or events. */
+#define GORT_POLL_IN 1
+#define GORT_POLL_OUT 2
+GORT_API int64_t gort_nanotime(void);
+GORT_API int gort_sleep(int64_t ns);
+GORT_API int gort_poll_fd(int fd, int events, int64_t timeout_ns);
+/* Wakes every goroutine waiting on fd with GORT_ECLOSED and forgets fd
+ * (Go's pollDesc evict). Call it before closing an fd that goroutines may be
+ * waiting on; a close without it is detected later (by sysmon). */
+GORT_API int gort_poll_close(int fd);
 /* ---- Stacks ---- */
 
 /* Execution stacks. Every goroutine runs native code on an execution stack
