@@ -70,7 +70,7 @@ GORT_API int gort_stop_the_world(const char *reason) {
     G *gp = curg();
     if (gp == nullptr) return GORT_ENOTG;
     if (int rc = may_block(gp)) return rc;  // includes "already stopped by me"
-    worldsema_acquire();
+    if (!worldsema_acquire()) return GORT_ESTATE;  // the world has ended (gort_main returned, shutdown)
     stoptheworld();
     gp = getg();
     gp->m->locks++;  // no preemption, park or syscall until the restart
@@ -100,7 +100,7 @@ GORT_API int gort_set_maxprocs(int n) {
         if (g == g->m->g0) return GORT_ESTATE;  // inside an unlockf: cannot wait
         if (int rc = may_block(g)) return rc;
     }
-    worldsema_acquire();
+    if (!worldsema_acquire()) return GORT_ESTATE;  // the world has ended
     int old;
     if (rtstate() == RtState::Init) {
         // No M runs yet (rt_start also takes worldsema).
@@ -168,6 +168,7 @@ GORT_API int gort_set_deadlock_hook(void (*hook)(void *ctx), void *ctx) {
 GORT_API int gort_call_as_goroutine(gort_fn fn, void *arg) {
     if (fn == nullptr) return GORT_EINVAL;
     if (getg() != nullptr) return GORT_EBUSY;  // a goroutine (or g0): call fn directly
+    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
     if (s != RtState::Running && s != RtState::RunningMain) return GORT_ESTATE;
@@ -176,6 +177,7 @@ GORT_API int gort_call_as_goroutine(gort_fn fn, void *arg) {
 
 GORT_API int gort_thread_attach(void) {
     if (getg() != nullptr) return GORT_EBUSY;
+    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
     if (s != RtState::Running && s != RtState::RunningMain && s != RtState::Init) return GORT_ESTATE;
@@ -185,6 +187,7 @@ GORT_API int gort_thread_attach(void) {
 
 GORT_API int gort_thread_detach(void) {
     if (getg() != nullptr) return GORT_ESTATE;  // inside gort_call_as_goroutine
+    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
     if (s != RtState::Running && s != RtState::RunningMain && s != RtState::Init) return GORT_ESTATE;

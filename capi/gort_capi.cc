@@ -8,6 +8,7 @@
 #include "capi/include/gort/gort.h"
 #include "core/atomics.h"
 #include "core/gstatus.h"
+#include "core/netpoll.h"
 #include "core/proc.h"
 #include "core/runq.h"
 #include "core/runtime.h"
@@ -99,12 +100,14 @@ GORT_API int gort_init(const gort_config *cfg) {
 GORT_API int gort_main(gort_fn fn, void *arg) {
     if (fn == nullptr) return GORT_EINVAL;
     if (getg() != nullptr) return GORT_EBUSY;
+    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
     return rt_main(fn, arg);
 }
 
 GORT_API int gort_start(void) {
+    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
     return rt_start();
@@ -159,6 +162,8 @@ GORT_API int gort_ready(gort_g *g) {
     G *gp = reinterpret_cast<G *>(g);
     if (gp->magic != kGMagic) return GORT_EINVAL;
     if (G *self = curg(); self != nullptr && in_syscall(self)) return GORT_ESTATE;
+    // Parked in gort_sleep / gort_poll_fd: only the runtime wakes it.
+    if (runtime_parked(gp)) return GORT_ESTATE;
     if (!try_casgstatus_waiting_runnable(gp)) return GORT_ESTATE;
     ready_runnable(gp);
     return GORT_OK;
@@ -212,7 +217,11 @@ GORT_API int gort_maxprocs(void) {
 GORT_API int gort_numgoroutine(void) {
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
-    return gcount();
+    // gcount is a snapshot taken without gflock: a batch moving between the
+    // global and a P's free list may be subtracted twice. The seed clamps to
+    // 1 (its caller is a goroutine); so does gort for a goroutine caller.
+    int n = gcount();
+    return (n < 1 && curg() != nullptr) ? 1 : n;
 }
 
 GORT_API int gort_stats_get(gort_stats *st) {

@@ -22,6 +22,7 @@
 // startm, so that state is legal for an instant; checkdead returns instead.
 #include "core/atomics.h"
 #include "core/gstatus.h"
+#include "core/netpoll.h"
 #include "core/proc.h"
 #include "core/runtime.h"
 #include "core/throw.h"
@@ -66,13 +67,18 @@ void checkdead() {
     std::size_t n = allglen();  // acquire: the first n Gs are initialised
     for (std::size_t i = 0; i < n; i++) {
         G *gp = allg_at(i);
-        // Extra Ms' goroutines sit in Gsyscall between calls; a bound one
-        // already made run > 0 above.
-        if (gp->issystem || gp->isextra) continue;
+        if (gp->issystem) continue;
         uint32_t s = readgstatus(gp) & ~uint32_t(Gscan);
+        // Extra Ms' goroutines sit in Gsyscall between calls (a bound one
+        // already made run > 0 above); inside a call they count as any other.
+        if (gp->isextra && s == Gsyscall) continue;
         if (s == Gwaiting) grunning++;
         else if (s == Grunnable || s == Grunning || s == Gsyscall) return;  // departure: see above
     }
+    // An armed timer or a goroutine waiting on an fd can still wake one (the
+    // M that runs them blocks in netpoll and is not idle, but it may be
+    // between the two: modern Go checks the timers here too).
+    if (netpoll_has_waiters_or_timers()) return;
     if (st == RtState::Running) {
         // Background mode: an idle runtime with no goroutine is not a
         // deadlock; one with waiting goroutines is reported to the host.

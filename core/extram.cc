@@ -159,7 +159,10 @@ void dropm(M *mp) {
 
 void binding_destructor(void *arg) {
     auto *b = static_cast<Binding *>(arg);
-    if (b->mp != nullptr && b->gen == generation.load(std::memory_order_acquire) && getg() == nullptr) dropm(b->mp);
+    // (Not in the child of a fork: its runtime has no threads to hand Ps to.)
+    if (b->mp != nullptr && b->gen == generation.load(std::memory_order_acquire) && getg() == nullptr &&
+        !sched.forked_child.load(std::memory_order_relaxed))
+        dropm(b->mp);
     std::free(b);
 }
 

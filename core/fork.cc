@@ -11,6 +11,7 @@
 #include <pthread.h>
 
 #include "core/proc.h"
+#include "core/runtime.h"
 #include "core/throw.h"
 
 namespace gort {
@@ -39,7 +40,11 @@ void afterfork_parent() {
     }
 }
 
-void afterfork_child() { sched.forked_child.store(true, std::memory_order_relaxed); }
+// A child of a process with no runtime (never initialised, or shut down)
+// may initialise its own.
+void afterfork_child() {
+    if (rtstate() != RtState::Uninit) sched.forked_child.store(true, std::memory_order_relaxed);
+}
 
 void register_atfork() {
     if (pthread_atfork(beforefork, afterfork_parent, afterfork_child) != 0) gothrow("pthread_atfork failed");

@@ -22,6 +22,7 @@
 #include "arch/context.h"
 #include "core/atomics.h"
 #include "core/gstatus.h"
+#include "core/netpoll.h"
 #include "core/proc.h"
 #include "core/runq.h"
 #include "core/sanitizers.h"
@@ -57,6 +58,7 @@ uint64_t cputicks() {
 void mcommoninit(M *mp) {
     lock(&sched.lock);
     mp->id = sched.mcount++;
+    sched.deadlock_reported = false;  // a new M runs: a later deadlock is a new episode
     checkmcount();
     mp->fastrand = 0x49f6428au + uint32_t(mp->id) + uint32_t(cputicks());
     if (mp->fastrand == 0) mp->fastrand = 0x49f6428au;
@@ -308,10 +310,21 @@ void handoffp(P *pp) {
         startm(pp, false);
         return;
     }
-    // (seed: if this is the last running P and nobody is polling the
-    // network, start an M to poll it; comes with the network poller.)
+    // If this is the last running P and nobody is polling network, need to
+    // wakeup another M to poll network. (Departure: only once the poller
+    // exists; before that there is nothing to poll and no timer.)
+    if (netpollinited() && load_relaxed(sched.npidle) == uint32_t(load_relaxed(gomaxprocs) - 1) &&
+        sched.lastpoll.load(std::memory_order_seq_cst) != 0) {
+        unlock(&sched.lock);
+        startm(pp, false);
+        return;
+    }
+    // Modern Go: the P goes idle with its timers; make sure somebody wakes
+    // for the first of them.
+    int64_t when = timers_wakeTime(pp->timers);
     pidleput(pp);
     unlock(&sched.lock);
+    if (when != 0) wakeNetPoller(when);
 }
 
 // seed: wakep. Tries to add one more P to execute Gs. Called when a G is
@@ -326,6 +339,7 @@ void wakep() {
 void incidlelocked(int32_t v) {
     lock(&sched.lock);
     sched.nmidlelocked += v;
+    if (v < 0) sched.deadlock_reported = false;  // an M runs again (startlockedm, retake)
     if (v > 0) checkdead();
     unlock(&sched.lock);
     if (v > 0) run_deadlock_hook();

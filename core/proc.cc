@@ -25,6 +25,7 @@
 #include "core/atomics.h"
 #include "core/gstatus.h"
 #include "core/mstack.h"
+#include "core/netpoll.h"
 #include "core/runq.h"
 #include "core/switch.h"
 #include "core/throw.h"
@@ -110,10 +111,23 @@ void execute(G *gp) {
     gogo(gp);
 }
 
+// netpoll_take: the first G of a netpoll list to run now; the rest go to
+// the scheduler (seed: injectglist(gp.schedlink); casgstatus(gp, ...)).
+static G *netpoll_take(G *list) {
+    G *gp = list;
+    injectglist(gp->schedlink);
+    gp->schedlink = nullptr;
+    casgstatus(gp, Gwaiting, Grunnable);
+    return gp;
+}
+
 // seed: findrunnable. Finds a runnable goroutine to execute: local queue,
-// global queue, stealing from other Ps; otherwise releases the P and sleeps.
-// (The seed's finalizer wakeup has no counterpart; the network poll comes
-// with the runtime issue.)
+// global queue, network poll, stealing from other Ps; otherwise releases the
+// P and sleeps, or blocks in the network poller until the next timer.
+// (The seed's finalizer wakeup has no counterpart.) Departures, from modern
+// Go: timers are run here (this P's first, other Ps' while stealing), the
+// non-blocking poll happens only when goroutines wait on fds, and the
+// blocking poll also waits for timers, with a deadline.
 G *findrunnable() {
     G *g = getg();
     M *mp = g->m;
@@ -122,6 +136,8 @@ top:
         gcstopm();
         goto top;
     }
+    // timers of this P (their callbacks ready goroutines into its runq)
+    checkTimers(mp->p, 0);
     // local runq
     if (G *gp = runqget(mp->p)) return gp;
     // global runq
@@ -130,6 +146,11 @@ top:
         G *gp = globrunqget(mp->p, 0);
         unlock(&sched.lock);
         if (gp != nullptr) return gp;
+    }
+    // poll network (non-blocking), if goroutines wait on fds and no M is
+    // blocked in netpoll already (it would get the events)
+    if (netpollinited() && netpollAnyWaiters() && sched.lastpoll.load(std::memory_order_seq_cst) != 0) {
+        if (G *list = netpoll(0)) return netpoll_take(list);
     }
     {
         // If the number of spinning Ms >= the number of busy Ps, block.
@@ -153,6 +174,20 @@ top:
                 if (gp != nullptr) counter_inc(mp->p->nsteal);
             }
             if (gp != nullptr) return gp;
+        }
+        // run other Ps' expired timers (modern Go's stealWork), so that a
+        // busy or idle P does not hold them hostage
+        int64_t now = 0;
+        for (uint32_t i = 0; i < procs; i++) {
+            P *pp = allp[i];
+            if (pp == mp->p) continue;
+            int64_t w = timers_wakeTime(pp->timers);
+            if (w == 0) continue;
+            if (now == 0) now = nanotime();
+            if (w <= now) {
+                checkTimers(pp, now);
+                if (G *gp = runqget(mp->p)) return gp;
+            }
         }
     }
 stop:
@@ -198,7 +233,43 @@ stop:
             }
         }
     }
-    // (seed: the blocking network poll goes here; runtime issue.)
+    // poll network until next timer (seed: "poll network"; the deadline
+    // is modern Go's). At most one M blocks here: the one that swaps
+    // lastpoll to 0.
+    if (netpollinited() && (netpollAnyWaiters() || timeSleepUntil() != 0) &&
+        sched.lastpoll.exchange(0, std::memory_order_seq_cst) != 0) {
+        if (mp->p != nullptr) gothrow("findrunnable: netpoll with p");
+        if (mp->spinning) gothrow("findrunnable: netpoll with spinning");
+        // Read the timers after the swap: a timer added since is either
+        // seen here or its adder sees lastpoll == 0 and breaks our wait
+        // (wakeNetPoller).
+        int64_t until = timeSleepUntil();
+        sched.pollUntil.store(until, std::memory_order_seq_cst);
+        int64_t delay = -1;
+        if (until != 0) {
+            delay = until - nanotime();
+            if (delay < 0) delay = 0;
+        }
+        G *list = netpoll(delay);  // block until new work is available
+        sched.pollUntil.store(0, std::memory_order_seq_cst);
+        sched.lastpoll.store(nanotime(), std::memory_order_seq_cst);
+        lock(&sched.lock);
+        P *pp = sched.started ? pidleget() : nullptr;
+        unlock(&sched.lock);
+        if (pp != nullptr) {
+            acquirep(pp);
+            if (list != nullptr) return netpoll_take(list);
+            goto top;  // timers are due (or a break): run them with this P
+        }
+        injectglist(list);
+    } else if (netpollinited()) {
+        // Another M is the poller: make sure it wakes for our timers.
+        int64_t until = timeSleepUntil();
+        if (until != 0) {
+            int64_t pu = sched.pollUntil.load(std::memory_order_seq_cst);
+            if (pu == 0 || pu > until) netpollBreak();
+        }
+    }
     stopm();
     goto top;
 }
@@ -250,6 +321,10 @@ top:
         gcstopm();
         goto top;
     }
+    // Run this P's expired timers (modern Go's checkTimers in schedule):
+    // no clock read unless one may be due.
+    bool rantimers = false;
+    checkTimers(mp->p, 0, &rantimers);
     G *gp = nullptr;
     // Check the global runnable queue once in a while to ensure fairness.
     // Otherwise two goroutines can completely occupy the local runqueue by
@@ -263,7 +338,12 @@ top:
     }
     if (gp == nullptr) {
         gp = runqget(mp->p);
-        if (gp != nullptr && mp->spinning) gothrow("schedule: spinning with local work");
+        if (gp != nullptr && mp->spinning) {
+            // A spinning M starts with an empty queue; only the timers it
+            // just ran may have filled it. It found work: stop spinning.
+            if (!rantimers) gothrow("schedule: spinning with local work");
+            resetspinning();
+        }
     }
     if (gp == nullptr) {
         gp = findrunnable();  // blocks until work is available

@@ -88,8 +88,10 @@ void schedtrace(bool detailed, int fd = 2);
 void stoptheworld();                                      // seed: stoptheworld
 void starttheworld();                                     // seed: starttheworld
 void freezetheworld();                                    // seed: freezetheworld
-void worldsema_acquire();                                 // seed: semacquire(&worldsema)
+bool worldsema_acquire();                                 // seed: semacquire(&worldsema); false: the world has ended
 void worldsema_release();                                 // seed: semrelease(&worldsema)
+void worldsema_end();                                     // the holder ends the world (gort_main's return, shutdown)
+void worldsema_reset();                                   // release_all
 void set_newprocs(int32_t n);                             // seed: newprocs = n (worldsema held, world stopped)
 
 // ---- system calls (core/syscall.cc) ----

@@ -4,6 +4,7 @@
 #include "core/runq.h"
 #include "core/stack_alloc.h"
 #include "core/throw.h"
+#include "core/timers.h"
 
 namespace gort {
 
@@ -58,7 +59,11 @@ void procresize(int32_t nprocs) {
     // Fill local queues with at most len(p.runq)/2 goroutines. Start at 1
     // because the current M already executes some G and will acquire allp[0]
     // below, so a spare G should go to allp[1].
-    for (int32_t i = 1; i < nprocs * kRunqSize / 2 && load_relaxed(sched.runqsize) > 0; i++) {
+    //
+    // Departure: not before the start (gort_set_maxprocs in the Init state):
+    // no M runs yet, and the start (rt_start, newproc1's wakep under
+    // gort_main) looks for work only on the global queue.
+    for (int32_t i = 1; sched.started && i < nprocs * kRunqSize / 2 && load_relaxed(sched.runqsize) > 0; i++) {
         G *gp = sched.runqhead;
         sched.runqhead = gp->schedlink;
         if (sched.runqhead == nullptr) sched.runqtail = nullptr;
@@ -72,6 +77,7 @@ void procresize(int32_t nprocs) {
         gfpurge(pp);
         stackcache_clear(pp);  // stacks (seed: freemcache -> stackcache_clear)
         pp->status.store(Pdead, std::memory_order_relaxed);
+        timers_moveall(pp, allp[0]);  // after Pdead: see timers_moveall
     }
 
     G *g = getg();

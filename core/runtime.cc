@@ -28,6 +28,7 @@
 #include "capi/include/gort/gort.h"
 #include "core/atomics.h"
 #include "core/gstatus.h"
+#include "core/netpoll.h"
 #include "core/proc.h"
 #include "core/runq.h"
 #include "core/mstack.h"
@@ -112,6 +113,7 @@ void mainexit0(G *gp) {
         notewakeup(&m0->park);
     }
     unlock(&sched.lock);
+    netpoll_wake_for_exit();  // m0 may be the M blocked in netpoll
     stopm();  // until shutdown; never acquires a P again
     gothrow("mainexit0: M woken after main returned");
 }
@@ -120,9 +122,10 @@ void mainexit0(G *gp) {
 void runtime_main(void *) {
     mainfn(mainarg);
     // Like a Go program's exit: other goroutines do not run again. They
-    // stop at their next scheduling point; shutdown frees them. worldsema
-    // stays held: nobody restarts this world (shutdown releases it).
-    worldsema_acquire();
+    // stop at their next scheduling point; shutdown frees them. Nobody
+    // restarts this world: worldsema ends with it (shutdown resets it).
+    if (!worldsema_acquire()) gothrow("runtime_main: world ended twice");
+    worldsema_end();
     stoptheworld();
     mcall(mainexit0, /*dying=*/true);
 }
@@ -155,6 +158,7 @@ void release_all() {
             pp = nullptr;
         }
     }
+    netpoll_release();  // before rtalloc_release: frees its pollDesc table
     stack_release_all();
     mstack_release_all();  // stacks: funcinfo registry, maxstacksize
     rtalloc_release();
@@ -163,7 +167,7 @@ void release_all() {
     new (&sched) SchedT();
     store_relaxed(foreign_created, uint64_t(0));
     set_deadlock_hook(nullptr, nullptr);
-    worldsema_release();  // taken by shutdown or by gort_main's return
+    worldsema_reset();  // ended by shutdown or by gort_main's return
     mainfn = nullptr;
     mainarg = nullptr;
     main_g = nullptr;
@@ -196,6 +200,7 @@ void exit_all_ms() {
         }
     }
     unlock(&sched.lock);
+    netpoll_wake_for_exit();  // the M blocked in netpoll, if any, is on no list
     // sysmon first: it is the one M that keeps running while the world is
     // stopped, and it may be creating an M (retake -> handoffp -> startm)
     // whose thread id it has not yet recorded. Once it has left, every
@@ -278,6 +283,7 @@ int rt_init(const RtConfig &cfg) {
     sched.maxmcount = cfg.max_threads > 0 ? cfg.max_threads : 10000;
     lock(&sched.lock);
     procresize(int32_t(procs));
+    sched.lastpoll.store(nanotime(), std::memory_order_seq_cst);  // seed: schedinit
     unlock(&sched.lock);
     sigquit_install();  // GORT_DEBUG=sigquit=1 only
     state.store(int(RtState::Init), std::memory_order_release);
@@ -285,7 +291,13 @@ int rt_init(const RtConfig &cfg) {
 }
 
 int rt_main(void (*fn)(void *), void *arg) {
-    if (!cas_state(RtState::Init, RtState::RunningMain)) return GORT_ESTATE;
+    // gort_set_maxprocs from a host thread must not resize the Ps while m0
+    // takes one: hold worldsema until the main goroutine exists.
+    if (!worldsema_acquire()) return GORT_ESTATE;
+    if (!cas_state(RtState::Init, RtState::RunningMain)) {
+        worldsema_release();
+        return GORT_ESTATE;
+    }
     mainfn = fn;
     mainarg = arg;
     main_goroutine_fn = runtime_main;
@@ -300,6 +312,7 @@ int rt_main(void (*fn)(void *), void *arg) {
     acquirep(pp);
     main_g = newproc1(runtime_main, nullptr, 0, 0, false);
     newsysmon();
+    worldsema_release();
     // Goroutines queued from host threads before gort_main need Ms too.
     if (load_relaxed(sched.runqsize) != 0) wakep();
     mstart(m0);  // returns once the main goroutine has returned
@@ -309,8 +322,8 @@ int rt_main(void (*fn)(void *), void *arg) {
 }
 
 int rt_start() {
-    if (rtstate() != RtState::Init) return GORT_ESTATE;  // (worldsema may be held for good: gort_main returned)
-    worldsema_acquire();  // gort_set_maxprocs in the Init state must not race with the start
+    // gort_set_maxprocs in the Init state must not race with the start.
+    if (!worldsema_acquire()) return GORT_ESTATE;
     if (!cas_state(RtState::Init, RtState::Running)) {
         worldsema_release();
         return GORT_ESTATE;
@@ -328,16 +341,22 @@ int rt_start() {
 }
 
 int rt_shutdown() {
+    // The child of a fork has none of the runtime's threads to stop or join.
+    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
     RtState s = rtstate();
     if (s == RtState::RunningMain) {
         return GORT_EBUSY;  // gort_main owns the runtime until it returns
     } else if (s == RtState::Running) {
         if (!cas_state(RtState::Running, RtState::ShuttingDown)) return GORT_ESTATE;
-        worldsema_acquire();  // a goroutine may be stopping the world itself
+        // A goroutine may be stopping the world itself: wait for it, then
+        // end the world so that later stoppers give up instead of waiting.
+        if (!worldsema_acquire()) gothrow("rt_shutdown: world ended twice");
+        worldsema_end();
         stoptheworld();  // from this host thread: waits for every P to stop
     } else if (s == RtState::Init) {
         if (!cas_state(s, RtState::ShuttingDown)) return GORT_ESTATE;
-        worldsema_acquire();  // for the release in release_all
+        if (!worldsema_acquire()) return GORT_ESTATE;
+        worldsema_end();
     } else if (s == RtState::Stopped) {
         if (!cas_state(s, RtState::ShuttingDown)) return GORT_ESTATE;
     } else {

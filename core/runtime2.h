@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "core/lock_futex.h"
+#include "core/timers.h"
 
 namespace gort {
 
@@ -127,6 +128,10 @@ struct alignas(64) G {
     uintptr_t syscallsp = 0;
     bool pinned = false;            // gort_proc_pin (owner)
     bool isextra = false;           // the goroutine of an extra M (foreign thread)
+    // Parked by the runtime itself (gort_sleep, gort_poll_fd): only the
+    // runtime may wake it, so gort_ready refuses it. Set by the owner before
+    // it parks, cleared by it once resumed; read by gort_ready.
+    std::atomic<bool> rtpark{false};
     // ---- stacks (stack1.go) ----
     // Canary of an unguarded execution stack (core/stack_alloc.h): address of
     // its words, 0 when a guard page protects the stack. Written with stack.
@@ -217,6 +222,8 @@ struct alignas(64) P {
     uint64_t goidcache = 0, goidcacheend = 0;
     // Statistics (owner writes, anyone reads).
     std::atomic<uint64_t> ncreated{0}, nswitch{0}, nsteal{0};
+    // Timers of this P (core/timers.h): own lock; other Ms run them too.
+    TimerHeap timers;
     // ---- stacks (stack1.go) ----
     // seed: mcache.stackcache, per kind of stack (execution, managed) and
     // order. Owner only, on g0 or with m->locks held (core/stack_alloc.h).
@@ -264,6 +271,12 @@ struct SchedT {
     std::atomic<bool> exiting{false};      // every runtime M leaves its thread
     bool m0_resume = false;         // m0 returns to the host (gort_main done)
     M *m0 = nullptr;
+    // Network poller (core/netpoll.h). lastpoll: nanotime of the last
+    // network poll, 0 while an M blocks in netpoll (at most one does;
+    // seed: sched.lastpoll). pollUntil: when that blocked poll ends (0: for
+    // ever or not known yet; modern Go's sched.pollUntil). Both seq_cst.
+    std::atomic<int64_t> lastpoll{0};
+    std::atomic<int64_t> pollUntil{0};
 };
 
 extern SchedT sched;

@@ -19,6 +19,7 @@
 
 #include "core/atomics.h"
 #include "core/gstatus.h"
+#include "core/netpoll.h"
 #include "core/proc.h"
 #include "core/runq.h"
 #include "core/throw.h"
@@ -26,30 +27,68 @@
 namespace gort {
 
 namespace {
-// worldsema: 0 free, 1 held, 2 held with possible sleepers.
-std::atomic<uint32_t> worldsema{0};
+// worldsema: 0 free, 1 held, 2 held with possible sleepers, 3 ended: held
+// for good by whoever ended the world (gort_main's return, shutdown).
+constexpr uint32_t kSemaFree = 0, kSemaHeld = 1, kSemaContended = 2, kSemaEnded = 3;
+std::atomic<uint32_t> worldsema{kSemaFree};
 int32_t newprocs = 0;  // seed: newprocs; gomaxprocs for the next starttheworld (worldsema)
 }  // namespace
 
 // seed: semacquire(&worldsema). Serialises the stoppers of the world.
-void worldsema_acquire() {
-    uint32_t exp = 0;
-    if (worldsema.compare_exchange_strong(exp, 1, std::memory_order_acquire)) return;
+// False if the world has ended (gort_main returned, or shutdown): the caller
+// must give up. A goroutine that gives up has re-entered the scheduler
+// (exitsyscall) and, the world being stopped for good, normally never
+// resumes.
+bool worldsema_acquire() {
+    uint32_t v = kSemaFree;
+    if (worldsema.compare_exchange_strong(v, kSemaHeld, std::memory_order_acquire)) return true;
     G *g = getg();
+    if (v == kSemaEnded) {
+        // The world is being (or has been) stopped for good. A goroutine
+        // that keeps asking must still reach a scheduling point, or that
+        // stop would wait for it for ever: yield.
+        if (g != nullptr && g != g->m->g0 && g->m->locks == 0 && (readgstatus(g) & ~uint32_t(Gscan)) == Grunning)
+            gosched();
+        return false;
+    }
     bool insyscall = false;
     if (g != nullptr && g != g->m->g0 && g->m->p != nullptr && (readgstatus(g) & ~uint32_t(Gscan)) == Grunning) {
         // Do not sleep holding a P: the holder may be stopping the world.
         entersyscallblock(reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
         insyscall = true;
     }
-    while (worldsema.exchange(2, std::memory_order_acquire) != 0) futexsleep(&worldsema, 2, -1);
+    bool got = false;
+    for (;;) {
+        v = worldsema.load(std::memory_order_relaxed);
+        if (v == kSemaEnded) break;
+        if (v == kSemaFree) {
+            if (worldsema.compare_exchange_weak(v, kSemaContended, std::memory_order_acquire)) {
+                got = true;
+                break;
+            }
+            continue;
+        }
+        if (v == kSemaHeld && !worldsema.compare_exchange_weak(v, kSemaContended, std::memory_order_relaxed)) continue;
+        futexsleep(&worldsema, kSemaContended, -1);  // returns at once if the word changed (released, ended)
+    }
     if (insyscall) exitsyscall();
+    return got;
 }
 
 // seed: semrelease(&worldsema)
 void worldsema_release() {
-    if (worldsema.exchange(0, std::memory_order_release) == 2) futexwakeup(&worldsema, 1);
+    if (worldsema.exchange(kSemaFree, std::memory_order_release) == kSemaContended) futexwakeup(&worldsema, 1);
 }
+
+// The holder ends the world: worldsema stays held until worldsema_reset, and
+// every waiter (now and later) gives up instead of sleeping until shutdown.
+void worldsema_end() {
+    worldsema.store(kSemaEnded, std::memory_order_release);
+    futexwakeup(&worldsema, 0x7fffffff);
+}
+
+// release_all: a fresh runtime starts with a free worldsema.
+void worldsema_reset() { worldsema.store(kSemaFree, std::memory_order_relaxed); }
 
 void set_newprocs(int32_t n) { newprocs = n; }
 
@@ -110,7 +149,7 @@ void starttheworld() {
     G *g = getg();
     M *mp = g != nullptr ? g->m : nullptr;
     if (mp != nullptr) mp->locks++;  // disable preemption because it can be holding p in a local var
-    // (seed: inject what a non-blocking netpoll finds: netpoll.)
+    if (netpollinited()) injectglist(netpoll(0));  // non-blocking
     lock(&sched.lock);
     int32_t n = newprocs != 0 ? newprocs : load_relaxed(gomaxprocs);
     newprocs = 0;

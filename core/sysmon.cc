@@ -13,6 +13,7 @@
 
 #include "core/atomics.h"
 #include "core/gstatus.h"
+#include "core/netpoll.h"
 #include "core/proc.h"
 #include "core/runq.h"
 #include "core/runtime.h"
@@ -28,6 +29,8 @@ constexpr int64_t kSysmonMaxSleep = 60 * 1000000000ll;
 // seed: 10 ms, the time slice of a goroutine and the patience with a P in a
 // syscall when nobody else needs it.
 constexpr int64_t kForcePreemptNs = 10 * 1000000;
+// sysmon's longest deep sleep while goroutines wait in gort_poll_fd.
+constexpr int64_t kPollWaitersSleep = 100 * 1000000;
 
 // seed: pdesc. What sysmon saw of each P at its last tick. sysmon only.
 struct PDesc {
@@ -118,7 +121,16 @@ void sysmon() {
                 }
                 sched.sysmonwait.store(1);
                 unlock(&sched.lock);
-                notetsleep(&sched.sysmonnote, kSysmonMaxSleep);
+                // Departure (modern Go): wake for the next timer, and every
+                // kPollWaitersSleep while goroutines wait on fds (a close(2)
+                // without gort_poll_close is found by sysmon_netpoll).
+                // (Not while the world is stopped: no timer can run then, and
+                // starttheworld wakes sysmon.)
+                int64_t sleep = kSysmonMaxSleep;
+                int64_t next = timeSleepUntil(), t = nanotime();
+                if (load_relaxed(sched.gcwaiting) == 0 && next != 0 && next - t < sleep) sleep = next > t ? next - t : 0;
+                if (netpollAnyWaiters() && sleep > kPollWaitersSleep) sleep = kPollWaitersSleep;
+                notetsleep(&sched.sysmonnote, sleep);
                 lock(&sched.lock);
                 sched.sysmonwait.store(0);
                 noteclear(&sched.sysmonnote);
@@ -129,7 +141,9 @@ void sysmon() {
             if (sysmon_should_exit()) return;
         }
         int64_t now = nanotime();
-        // (seed: poll network if not polled for more than 10ms; netpoll.)
+        // poll network if not polled for more than 10ms; start an M for an
+        // overdue timer; find fds closed under their waiters
+        sysmon_netpoll(now);
         // retake Ps blocked in syscalls and preempt long running Gs
         if (retake(pdesc, now) != 0)
             idle = 0;

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/gstatus.h"
+#include "core/proc.h"
 #include "core/runtime2.h"
 #include "core/traceback.h"
 
@@ -100,6 +101,10 @@ void gothrow(const char *msg) {
         printstr("gort: fatal error: ");
         printstr(msg);
         printstr("\n\n");
+        // seed: startpanic -> freezetheworld. Ask every running goroutine to
+        // stop and no M to start another, so the dump sees a still world
+        // (best effort; a few ms; no lock taken).
+        if (allp[0] != nullptr) freezetheworld();
         dumpgoroutines(2, DumpMode::Fatal);
     }
     std::abort();

@@ -135,11 +135,12 @@ TEST(CheckdeadDeathTest, ManyParkedSomeLocked) {
     }
 }
 
-// The message is exact: once, at the start of the output.
+// The message is exact, at the start of the output; the dump follows (the
+// detecting M's runtime stack first, then every goroutine).
 TEST(CheckdeadDeathTest, MessageIsExact) {
     EXPECT_EXIT(main_with(1, nullptr, [](void *) { park_forever("forever"); }, nullptr),
                 ::testing::KilledBySignal(SIGABRT),
-                "^gort: fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 \\[forever\\]:\n");
+                "^gort: fatal error: all goroutines are asleep - deadlock!\n\n(.|\n)*\ngoroutine 1 \\[forever\\]:\n");
 }
 
 // Background mode: when every goroutine waits, the hook runs (on a runtime
@@ -383,9 +384,13 @@ void host_wakes_main(HostWakes *hw, const char *debug) {
                 });
             }
             park_forever("main-wait", &hw->parked);
+            // Readied: wait (in a syscall bracket) for the host thread to
+            // finish, detach included, before gort_main returns.
+            if (gort_entersyscall() != GORT_OK) _exit(19);
+            a->host->join();
+            if (gort_exitsyscall() != GORT_OK) _exit(19);
         },
         &a);
-    host.join();
     if (rc != GORT_OK) _exit(17);
     if (gort_shutdown() != GORT_OK) _exit(18);
 }

@@ -9,8 +9,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -919,4 +921,50 @@ TEST(Trace, DumpWhileChurning) {
     EXPECT_GT(checked, 0);
     for (auto &p : pairs) EXPECT_GT(p.rounds.load(), 0);
     ASSERT_EQ(gort_shutdown(), GORT_OK);
+}
+
+// GORT_DEBUG=schedtrace=N: sysmon prints a SCHED line every N ms while the
+// runtime runs (here 150 ms of sleeping goroutines with schedtrace=10), with
+// the configured gomaxprocs and growing timestamps. In a child process, with
+// stderr on a pipe.
+TEST(Trace, SchedtraceFromSysmon) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        gort_config cfg;
+        gort_config_init(&cfg);
+        cfg.maxprocs = 3;
+        cfg.debug = "schedtrace=10,scheddetail=0";
+        if (gort_init(&cfg) != GORT_OK) _exit(10);
+        int rc = gort_main(
+            [](void *) {
+                for (int i = 0; i < 15; i++) gort_sleep(10 * 1000000);
+            },
+            nullptr);
+        if (rc != GORT_OK || gort_shutdown() != GORT_OK) _exit(11);
+        _exit(0);
+    }
+    close(fds[1]);
+    std::string out;
+    char buf[4096];
+    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, size_t(n));
+    close(fds[0]);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+    std::vector<SchedLine> ss;
+    for (auto &l : lines(out))
+        if (l.rfind("SCHED ", 0) == 0) ss.push_back(parse_sched(l));
+    ASSERT_GE(ss.size(), 5u) << "expected a SCHED line every 10 ms over 150 ms:\n" << out;
+    for (size_t i = 0; i < ss.size(); i++) {
+        EXPECT_EQ(ss[i].procs, 3) << out;
+        EXPECT_GE(ss[i].threads, 2) << out;  // m0 and sysmon at least
+        EXPECT_LE(ss[i].idleprocs, 3) << out;
+        EXPECT_EQ(std::count(ss[i].rest.begin(), ss[i].rest.end(), ' '), 3) << "one queue length per P: " << ss[i].rest;
+        if (i > 0) EXPECT_GE(ss[i].ms, ss[i - 1].ms + 5) << out;
+    }
 }

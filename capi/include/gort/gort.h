@@ -162,7 +162,8 @@ typedef int (*gort_unlockf)(gort_g *g, void *lock);
 GORT_API int gort_park(gort_unlockf unlockf, void *lock, const char *reason);
 
 /* Makes a parked goroutine runnable. From any thread, goroutine or host.
- * GORT_ESTATE if g is not parked (for example a second ready). */
+ * GORT_ESTATE if g is not parked (for example a second ready), or is parked
+ * in gort_sleep or gort_poll_fd (only the runtime wakes those). */
 GORT_API int gort_ready(gort_g *g);
 
 /* Ends the current goroutine; does not return on success. The main
@@ -283,8 +284,10 @@ GORT_API int gort_thread_detach(void);
  *   under gort_main: fatal error "all goroutines are asleep - deadlock!"
  *     with a goroutine dump (unless a foreign thread is attached, which may
  *     still wake one);
- *   in background mode: hook(ctx) is called on a runtime thread, once per
- *     episode (it may call gort_go / gort_ready; it must not block).
+ *   in background mode: hook(ctx) is called once per episode, on the thread
+ *     whose M went idle last (a runtime thread, or a foreign thread in
+ *     gort_thread_detach or exiting); it may call gort_go / gort_ready and
+ *     must not block.
  * A host thread that will wake goroutines later under gort_main should
  * gort_thread_attach first. GORT_DEBUG=deadlock=0 turns detection off.
  * hook NULL removes it. */
@@ -302,13 +305,21 @@ GORT_API int gort_set_deadlock_hook(void (*hook)(void *ctx), void *ctx);
 GORT_API int gort_dump_goroutines(int fd);
 
 /* ---- Time, sleeping and the network poller ----
- * gort_nanotime: monotonic clock in ns (CLOCK_MONOTONIC).
+ * gort_nanotime: monotonic clock in ns (CLOCK_MONOTONIC). Any thread, even
+ *   before gort_init.
  * gort_sleep: parks the goroutine for at least ns (<= 0: yields at most).
  * gort_poll_fd: parks until fd is ready for events (GORT_POLL_IN and/or
  *   GORT_POLL_OUT) and returns the ready subset (> 0); errors and hangups
- *   report as ready. timeout_ns < 0 waits for ever; 0 polls; else
- *   GORT_ETIMEDOUT after it. GORT_ECLOSED if fd was closed (or
- *   gort_poll_close'd) while waited on. GORT_EINVAL for a bad fd or events. */
+ *   report as ready. Like poll(2), readiness is a hint: the operation may
+ *   still see EAGAIN (use O_NONBLOCK fds). timeout_ns < 0 waits for ever; 0
+ *   polls; else GORT_ETIMEDOUT after it. GORT_ECLOSED if fd was closed (or
+ *   gort_poll_close'd) while waited on. GORT_EINVAL for a bad fd (negative,
+ *   not open, or 2^22 and above) or events (0, or bits other than IN|OUT).
+ *   Several goroutines may wait on one fd, in either direction: an event
+ *   wakes every waiter it concerns. Regular files are always ready.
+ * Both from a goroutine only: GORT_ENOTG from a host thread (or inside an
+ * unlockf); GORT_ESTATE while holding a runtime lock or inside a
+ * gort_entersyscall bracket. */
 #define GORT_POLL_IN 1
 #define GORT_POLL_OUT 2
 GORT_API int64_t gort_nanotime(void);
@@ -316,7 +327,11 @@ GORT_API int gort_sleep(int64_t ns);
 GORT_API int gort_poll_fd(int fd, int events, int64_t timeout_ns);
 /* Wakes every goroutine waiting on fd with GORT_ECLOSED and forgets fd
  * (Go's pollDesc evict). Call it before closing an fd that goroutines may be
- * waiting on; a close without it is detected later (by sysmon). */
+ * waiting on; a close without it is detected later (by sysmon, within tens of
+ * ms while the runtime is running), and if the number is reused meanwhile,
+ * the first wait on the new file may end with that GORT_ECLOSED. From any
+ * thread; GORT_OK also for an fd never polled; GORT_EINVAL for a negative
+ * fd. */
 GORT_API int gort_poll_close(int fd);
 /* ---- Stacks ---- */
 
