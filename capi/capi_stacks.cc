@@ -4,6 +4,7 @@
 // funcinfo, stack_alloc). Every entry point is noexcept.
 #include <cstring>
 
+#include "capi/capi_internal.h"
 #include "capi/include/gort/gort.h"
 #include "core/funcinfo.h"
 #include "core/mstack.h"
@@ -12,27 +13,9 @@
 #include "core/stack_alloc.h"
 
 using namespace gort;
+using namespace gort::capi;
 
 namespace {
-
-// Copies of gort_capi.cc's helpers (the integrator dedupes them into
-// capi/capi_internal.h).
-G *curg() {
-    G *g = getg();
-    if (g == nullptr || g == g->m->g0) return nullptr;
-    return g;
-}
-
-bool running() {
-    RtState s = rtstate();
-    if (s == RtState::Init || s == RtState::Running || s == RtState::RunningMain) return true;
-    return s == RtState::ShuttingDown && getg() != nullptr;
-}
-
-int not_running_code() {
-    RtState s = rtstate();
-    return (s == RtState::Uninit || s == RtState::Initializing) ? GORT_ENOTINIT : GORT_ESTATE;
-}
 
 // gort_last_error outside a goroutine: a host thread never switches
 // goroutines, so a thread_local is safe there (inside a goroutine the code

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <thread>
 
 #include "core/runtime2.h"
 #include "core/stack_alloc.h"
@@ -82,6 +83,23 @@ TEST(StackOverflow, GuardPageNamesTheGoroutine) {
     // mprotect guard pages (kernels without MADV_GUARD_INSTALL).
     EXPECT_DEATH(run_overflow("stackguard=2", 0, true),
                  "gort: fatal error: stack overflow in goroutine 2 \\(stack size 65536\\)");
+}
+
+// A foreign thread's goroutine (gort_call_as_goroutine) overflowing its
+// stack: the thread got an alternate signal stack with its extra M, so the
+// handler runs and names the goroutine.
+TEST(StackOverflow, ForeignThreadGoroutine) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_DEATH(
+        {
+            gort_config c;
+            gort_config_init(&c);
+            c.maxprocs = 1;
+            if (gort_init(&c) != GORT_OK || gort_start() != GORT_OK) abort();
+            std::thread t([] { gort_call_as_goroutine([](void *) { recurse(0); }, nullptr); });
+            t.join();
+        },
+        "gort: fatal error: stack overflow in goroutine [0-9]+ \\(stack size 65536\\)");
 }
 
 TEST(StackOverflow, CanaryWithoutGuardPages) {
