@@ -23,14 +23,17 @@
 // a bound one does not, since its thread may wake goroutines at any time.
 // gort_numgoroutine does not count an extra M's goroutine between calls.
 #include <pthread.h>
+#include <signal.h>
 
 #include <cstdlib>
+#include <cstring>
 
 #include "arch/context.h"
 #include "core/atomics.h"
 #include "core/gstatus.h"
 #include "core/proc.h"
 #include "core/runq.h"
+#include "core/stack_guard.h"
 #include "core/switch.h"
 #include "core/throw.h"
 
@@ -48,7 +51,27 @@ std::atomic<uintptr_t> extram{0};
 struct Binding {
     M *mp;
     uint64_t gen;
+    // The alternate signal stack gort gave this thread (nullptr if it had
+    // one): the stack-overflow handler runs on it (seed: minit's
+    // signalstack on needm). Host memory, like the binding: it must outlive
+    // the runtime, since the thread keeps it until it exits.
+    void *sigstk;
 };
+
+// The thread's alternate signal stack for goroutine overflows, unless it
+// already has one (the host's, a sanitizer's).
+void bind_sigstack(Binding *b) {
+    stack_t cur;
+    if (sigaltstack(nullptr, &cur) == 0 && (cur.ss_flags & SS_DISABLE) == 0) return;
+    void *stk = std::malloc(kSigStackSize);
+    if (stk == nullptr) gothrow("needm: cannot allocate a signal stack");
+    stack_t ss;
+    ss.ss_sp = stk;
+    ss.ss_size = kSigStackSize;
+    ss.ss_flags = 0;
+    if (sigaltstack(&ss, nullptr) != 0) gothrow("needm: sigaltstack");
+    b->sigstk = stk;
+}
 pthread_key_t binding_key;
 pthread_once_t binding_once = PTHREAD_ONCE_INIT;
 // Bumped by every shutdown: bindings from an earlier runtime are stale.
@@ -163,6 +186,13 @@ void binding_destructor(void *arg) {
     if (b->mp != nullptr && b->gen == generation.load(std::memory_order_acquire) && getg() == nullptr &&
         !sched.forked_child.load(std::memory_order_relaxed))
         dropm(b->mp);
+    if (b->sigstk != nullptr) {
+        stack_t ss;
+        std::memset(&ss, 0, sizeof ss);
+        ss.ss_flags = SS_DISABLE;
+        sigaltstack(&ss, nullptr);
+        std::free(b->sigstk);
+    }
     std::free(b);
 }
 
@@ -215,6 +245,8 @@ M *needm() {
         b = static_cast<Binding *>(std::malloc(sizeof(Binding)));
         if (b == nullptr) gothrow("needm: out of memory");
         if (pthread_setspecific(binding_key, b) != 0) gothrow("needm: pthread_setspecific failed");
+        b->sigstk = nullptr;
+        bind_sigstack(b);
     }
     b->mp = mp;
     b->gen = generation.load(std::memory_order_relaxed);

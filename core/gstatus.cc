@@ -90,11 +90,22 @@ void casgstatus(G *gp, uint32_t oldval, uint32_t newval) {
 // and casgstatus would then wait for Gwaiting for ever (or, with the merge's
 // check, throw). So it retries with whatever status it sees.
 uint32_t casgcopystack(G *gp) {
-    for (;;) {
-        uint32_t oldstatus = readgstatus(gp) & ~uint32_t(Gscan);
-        if (oldstatus != Gwaiting && oldstatus != Grunnable)
-            gothrow("copystack: bad status, not Gwaiting or Grunnable");
-        if (cas_status(gp, oldstatus, Gcopystack)) return oldstatus;
+    uint32_t oldstatus;
+    if (!try_casgcopystack(gp, &oldstatus)) gothrow("copystack: bad status, not Gwaiting or Grunnable");
+    return oldstatus;
+}
+
+// stacks: the seed's loop, answering instead of throwing. A scan bit held
+// by someone else is waited out (the CAS from the plain status fails).
+bool try_casgcopystack(G *gp, uint32_t *oldstatus) {
+    for (int spins = 0;; spins++) {
+        uint32_t s = readgstatus(gp) & ~uint32_t(Gscan);
+        if (s != Gwaiting && s != Grunnable) return false;
+        if (cas_status(gp, s, Gcopystack)) {
+            *oldstatus = s;
+            return true;
+        }
+        if (spins > 64) osyield();
     }
 }
 

@@ -23,6 +23,11 @@ void casgstatus(G *gp, uint32_t oldval, uint32_t newval);  // seed: casgstatus
 bool castogscanstatus(G *gp, uint32_t oldval, uint32_t newval);  // seed: castogscanstatus
 void casfrom_Gscanstatus(G *gp, uint32_t oldval, uint32_t newval);  // seed: casfrom_Gscanstatus
 uint32_t casgcopystack(G *gp);                             // seed: casgcopystack
+// stacks: casgcopystack for a caller that cannot stop gp from running
+// (gort_shrink_stacks runs beside the scheduler): false, changing nothing,
+// if gp is neither Gwaiting nor Grunnable (an M may have started a g that an
+// async gort_ready made runnable); else *oldstatus = what it replaced.
+bool try_casgcopystack(G *gp, uint32_t *oldstatus);
 
 // try_casgstatus_waiting_runnable: gort_ready's non-fatal variant of
 // casgstatus(gp, Gwaiting, Grunnable) for caller-supplied goroutines. Returns

@@ -26,6 +26,7 @@
 #include "core/proc.h"
 #include "core/runq.h"
 #include "core/sanitizers.h"
+#include "core/stack_guard.h"
 #include "core/switch.h"
 #include "core/throw.h"
 
@@ -81,8 +82,17 @@ void *thread_start(void *arg) {
 // leave mappings behind after gort_shutdown. Its lowest page is a guard.
 void newosproc(M *mp) {
     std::size_t pg = std::size_t(sysconf(_SC_PAGESIZE));
-    void *stk = mmap(nullptr, kThreadStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stk == MAP_FAILED) gothrow("newosproc: cannot allocate thread stack");
+    // stacks (stack1.go): the mapping also holds the M's alternate signal
+    // stack, below the thread stack: [guard][signal stack][guard][stack].
+    std::size_t sigpart = pg + kSigStackSize;
+    void *map = mmap(nullptr, sigpart + kThreadStackSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (map == MAP_FAILED) gothrow("newosproc: cannot allocate thread stack");
+    mprotect(map, pg, PROT_NONE);
+    mp->thread_map_lo = reinterpret_cast<uintptr_t>(map);
+    mp->sigstk = static_cast<char *>(map) + pg;
+    mp->sigstk_size = kSigStackSize;
+    void *stk = static_cast<char *>(map) + sigpart;
     mprotect(stk, pg, PROT_NONE);
     mp->g0->stack.lo = reinterpret_cast<uintptr_t>(stk) + pg;
     mp->g0->stack.hi = reinterpret_cast<uintptr_t>(stk) + kThreadStackSize;
@@ -196,6 +206,8 @@ void mstart(M *mp) {
         g0->stack.hi = g0->stack.lo + size;
     }
     g0->stackguard0.store(g0->stack.lo + kStackGuard, std::memory_order_relaxed);
+    // stacks: an alternate signal stack for the overflow handler (seed: minit).
+    minit_sigstack(mp, mp->thread_map_lo != 0 ? mp->sigstk : nullptr, kSigStackSize);
     gtools_g0(g0);
     setg(g0);
     // Everything below this frame is g0's to reuse (seed: gosave in
@@ -203,6 +215,7 @@ void mstart(M *mp) {
     mp->g0_top = (sp - 256) & ~uintptr_t(arch::kStackAlign - 1);
     gort_ctx_mcall(&mp->exit_sp, reinterpret_cast<void *>(mp->g0_top), mstart1, mp);
     // mexit jumped back here: the M is done.
+    unminit_sigstack(mp);  // stacks (seed: unminit)
     gtools_g0_exit(g0);
     setg(nullptr);
 }

@@ -27,8 +27,9 @@ namespace {
 void ensure_stack(G *gp) {
     if (gp->stack.lo == 0) {
         // Stack was deallocated in gfput. Allocate a new one.
-        gp->stack = stackalloc(default_stack_size);
+        gp->stack = stackalloc(default_stack_size, kStackExec);
         gp->stackguard0.store(gp->stack.lo + kStackGuard, std::memory_order_relaxed);
+        stack_initcanary(gp);  // stacks: canary if unguarded
         gtools_stack_changed(gp);
     }
 }
@@ -54,8 +55,9 @@ G *gfget_global() {
 G *malg(std::size_t stacksize) {
     auto *newg = new (rtalloc(sizeof(G))) G();
     if (stacksize != 0) {
-        newg->stack = stackalloc(stacksize);
+        newg->stack = stackalloc(stacksize, kStackExec);
         newg->stackguard0.store(newg->stack.lo + kStackGuard, std::memory_order_relaxed);
+        stack_initcanary(newg);  // stacks: canary if unguarded
     }
     gtools_create(newg);
     return newg;
@@ -148,8 +150,9 @@ void gfput(P *pp, G *gp) {
     if (stksize != default_stack_size) {
         // non-standard stack size - free it.
         gtools_stack_freed(gp);
-        stackfree(gp->stack);
+        stackfree(gp->stack, kStackExec);
         gp->stack = Stack{};
+        gp->stackcanary = 0;
         gp->stackguard0.store(0, std::memory_order_relaxed);
     }
     gp->schedlink = pp->gfree;

@@ -24,6 +24,7 @@
 
 #include "core/atomics.h"
 #include "core/gstatus.h"
+#include "core/mstack.h"
 #include "core/netpoll.h"
 #include "core/runq.h"
 #include "core/switch.h"
@@ -102,7 +103,7 @@ void execute(G *gp) {
     casgstatus(gp, Grunnable, Grunning);
     gp->waitsince = 0;
     gp->preempt.store(false, std::memory_order_relaxed);
-    gp->stackguard0.store(gp->stack.lo + kStackGuard, std::memory_order_relaxed);
+    gp->stackguard0.store(stackguard_reset(gp), std::memory_order_relaxed);  // stacks: managed stack's guard if any
     counter_inc(mp->p->schedtick);
     counter_inc(mp->p->nswitch);
     store_rel(mp->curg, gp);  // publishes *gp to preemptone
@@ -452,6 +453,7 @@ void goexit0(G *gp) {
         gothrow("internal lockOSThread error");
     }
     mp->locked = 0;
+    mstack_free(gp);  // stacks: the managed stack and registered roots die with the goroutine
     gfput(mp->p, gp);
     schedule();
 }

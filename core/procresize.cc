@@ -2,6 +2,7 @@
 #include "core/atomics.h"
 #include "core/proc.h"
 #include "core/runq.h"
+#include "core/stack_alloc.h"
 #include "core/throw.h"
 #include "core/timers.h"
 
@@ -74,6 +75,7 @@ void procresize(int32_t nprocs) {
     for (int32_t i = nprocs; i < old; i++) {
         P *pp = allp[i];
         gfpurge(pp);
+        stackcache_clear(pp);  // stacks (seed: freemcache -> stackcache_clear)
         pp->status.store(Pdead, std::memory_order_relaxed);
         timers_moveall(pp, allp[0]);  // after Pdead: see timers_moveall
     }

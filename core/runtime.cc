@@ -32,6 +32,7 @@
 #include "core/netpoll.h"
 #include "core/proc.h"
 #include "core/runq.h"
+#include "core/mstack.h"
 #include "core/sema.h"
 #include "core/sigquit.h"
 #include "core/stack_alloc.h"
@@ -133,6 +134,7 @@ void runtime_main(void *) {
 
 void freeg(G *gp) {
     gp->magic = 0;  // a stale handle must not look valid to gort_ready later
+    mstack_release(gp);  // stacks: its roots array (the stack memory goes with the arenas)
     gtools_destroy(gp);
     gp->~G();
     rtfree(gp);
@@ -164,6 +166,7 @@ void release_all() {
     }
     netpoll_release();  // before rtalloc_release: frees its pollDesc table
     stack_release_all();
+    mstack_release_all();  // stacks: funcinfo registry, maxstacksize
     rtalloc_release();
     store_relaxed(gomaxprocs, 0);
     sched.~SchedT();
@@ -182,9 +185,8 @@ void join_m(M *mp) {
     if (mp->thread == 0 || pthread_join(static_cast<pthread_t>(mp->thread), nullptr) != 0)
         gothrow("shutdown: cannot join an M's thread");
     mp->has_thread = false;
-    // The thread's stack (newosproc): one guard page below g0's.
-    std::size_t pg = std::size_t(sysconf(_SC_PAGESIZE));
-    uintptr_t base = mp->g0->stack.lo - pg;
+    // The thread's mapping (newosproc): its signal stack and stack.
+    uintptr_t base = mp->thread_map_lo;  // stacks: was g0's stack.lo - one guard page
     munmap(reinterpret_cast<void *>(base), mp->g0->stack.hi - base);
 }
 
@@ -235,6 +237,12 @@ bool parse_debug(const char *s, DebugVars *dv) {
         if (nlen == 11 && std::strncmp(s, "scheddetail", 11) == 0) d.scheddetail = v;
         if (nlen == 7 && std::strncmp(s, "sigquit", 7) == 0) d.sigquit = v;
         if (nlen == 8 && std::strncmp(s, "deadlock", 8) == 0) d.deadlock = v;
+        if (nlen == 6 && std::strncmp(s, "efence", 6) == 0) d.efence = v;
+        if (nlen == 10 && std::strncmp(s, "stackguard", 10) == 0) d.stackguard = v;
+        if (nlen == 15 && std::strncmp(s, "stackpoisoncopy", 15) == 0) d.stackpoisoncopy = v;
+        if (nlen == 10 && std::strncmp(s, "stackdebug", 10) == 0) d.stackdebug = v;
+        if (nlen == 6 && std::strncmp(s, "gcdead", 6) == 0) d.gcdead = v;
+        if (nlen == 10 && std::strncmp(s, "invalidptr", 10) == 0) d.invalidptr = v;
         // Unknown names are ignored, as GODEBUG does.
         s = end ? end + 1 : s + len;
     }
@@ -276,6 +284,7 @@ int rt_init(const RtConfig &cfg) {
     }
     debug = dv;
     install_atfork();
+    stackinit();  // stacks (seed: schedinit's stackinit)
     default_stack_size = stk;
     sched.maxmcount = cfg.max_threads > 0 ? cfg.max_threads : 10000;
     lock(&sched.lock);

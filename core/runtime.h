@@ -21,6 +21,13 @@ struct DebugVars {
     int64_t scheddetail = 0;  // SCHED lines with P/M/G detail
     int64_t sigquit = 0;      // install a SIGQUIT handler that dumps goroutines
     int64_t deadlock = 1;     // checkdead: 0 turns it off
+    // stacks (stack1.go; core/stack_alloc.h, core/mstack.h)
+    int64_t efence = 0;           // a mapping per stack; freed stacks made inaccessible
+    int64_t stackguard = 1;       // 0: no guard pages (canaries only); 2: mprotect guards
+    int64_t stackpoisoncopy = 0;  // seed: stackPoisonCopy
+    int64_t stackdebug = 0;       // seed: stackDebug, 1..4
+    int64_t gcdead = 0;           // poison dead managed-stack slots when copying
+    int64_t invalidptr = 1;       // fatal error on a small integer in a pointer slot
 };
 extern DebugVars debug;
 

@@ -82,6 +82,14 @@ struct Stack {
     uintptr_t lo = 0, hi = 0;  // [lo, hi)
 };
 
+// seed: _NumStackOrders, stackfreelist (p.stackcache; core/stack_alloc.h).
+// Orders 2 KiB .. 64 KiB: gort's default execution stack is 64 KiB.
+inline constexpr int kNumStackOrders = 6;
+struct StackFreeList {
+    uintptr_t list = 0;  // first free stack (its base); link in the stack itself
+    uintptr_t size = 0;  // total bytes of the stacks on the list
+};
+
 using unlockf_t = int (*)(G *gp, void *lock);
 
 // G is a goroutine (seed: type g).
@@ -132,6 +140,20 @@ struct alignas(64) G {
     // runtime may wake it, so gort_ready refuses it. Set by the owner before
     // it parks, cleared by it once resumed; read by gort_ready.
     std::atomic<bool> rtpark{false};
+    // ---- stacks (stack1.go) ----
+    // Canary of an unguarded execution stack (core/stack_alloc.h): address of
+    // its words, 0 when a guard page protects the stack. Written with stack.
+    uintptr_t stackcanary = 0;
+    // The managed stack (core/mstack.h). Written by the owner while it runs,
+    // or by whoever holds gp in Gcopystack; mstack.lo == 0: none yet.
+    Stack mstack;
+    uintptr_t msp = 0;         // lowest byte in use (seed: sched.sp of a Go stack)
+    void *mframe = nullptr;    // innermost frame's header, nullptr if none
+    // Registered roots (gort_mstack_root_add): slots outside the managed
+    // stack that may point into it (seed: ctxt, defers, panics, sudogs).
+    void ***mroots = nullptr;
+    uint32_t nmroots = 0, capmroots = 0;
+    int last_error = 0;        // gort_last_error in this goroutine
 };
 
 // M is an OS thread (seed: type m).
@@ -172,6 +194,14 @@ struct alignas(64) M {
     void (*cgo_fn)(void *) = nullptr;  // extra M: the call gort_call_as_goroutine runs
     void *cgo_arg = nullptr;
     bool cgo_done = false;          // extra M: cgo_fn returned (not abandoned by shutdown)
+    // ---- stacks (stack1.go) ----
+    // Alternate signal stack for the stack-overflow handler (seed: minit,
+    // m.gsignal; core/stack_guard.cc). The thread's mapping (newosproc)
+    // starts at thread_map_lo and also holds it; 0 for m0.
+    uintptr_t thread_map_lo = 0;
+    void *sigstk = nullptr;       // our sigaltstack, nullptr if the thread had one
+    std::size_t sigstk_size = 0;
+    bool sigstk_mapped = false;   // sigstk was mapped by minit_sigstack (m0) and is unmapped by it
 };
 
 // P is a processor (seed: type p).
@@ -206,6 +236,10 @@ struct alignas(64) P {
     sudog *sudogcache[kSudogCache] = {};
     // Timers of this P (core/timers.h): own lock; other Ms run them too.
     TimerHeap timers;
+    // ---- stacks (stack1.go) ----
+    // seed: mcache.stackcache, per kind of stack (execution, managed) and
+    // order. Owner only, on g0 or with m->locks held (core/stack_alloc.h).
+    StackFreeList stackcache[2][kNumStackOrders];
 };
 
 // sched (seed: schedt).

@@ -54,9 +54,16 @@ void sudog_release_all();
 // s->elem pointing into its own managed stack registers that pointer as a
 // root, so that copystack adjusts it while it waits (the seed's
 // adjustsudogs), and unregisters it once woken.
-// MANAGED-STACKS HOOK: empty until the managed-stack root API
-// (gort_mstack_root_add or its internal equivalent) lands; execution stacks
-// never move, so nothing needs adjusting today.
+// MANAGED-STACKS HOOK: empty; execution stacks never move, so nothing needs
+// adjusting unless elem points into s->g's managed stack
+// (mstack_root_add(gp, &s->elem) when gp->mstack.lo <= elem < gp->mstack.hi,
+// mstack_root_remove in unpin). Registering is not enough on its own: a
+// waker writes through s->elem under the channel lock while the goroutine is
+// parked, which is exactly when shrinkstack may move the stack. Go closes
+// that race with gp.activeStackChans/parkingOnChan: copystack takes the locks
+// of every channel gp waits on (syncadjustsudogs) before adjusting sudogs,
+// and shrinkstack skips a goroutine that is still parking on a channel.
+// Wiring managed stacks here needs that too.
 inline void sudog_pin_elem(sudog *s) { (void)s; }
 inline void sudog_unpin_elem(sudog *s) { (void)s; }
 

@@ -3,6 +3,7 @@
 
 #include "arch/context.h"
 #include "core/proc.h"
+#include "core/stack_alloc.h"
 #include "core/throw.h"
 
 #include "core/sanitizers.h"
@@ -59,6 +60,7 @@ inline void asan_finish(void *fake) { __sanitizer_finish_switch_fiber(fake, null
 #endif
     void (*fn)(G *) = mp->mcallfn;
     mp->mcallfn = nullptr;
+    stack_checkcanary(mp->curg.load(std::memory_order_relaxed));  // stacks: every switch-out checks an unguarded stack's canary
     fn(mp->curg.load(std::memory_order_relaxed));
     gothrow("mcall: continuation returned");
 }

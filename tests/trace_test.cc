@@ -530,6 +530,11 @@ extern "C" __attribute__((noinline)) void trace_raise_fn() {
 // runs on that goroutine's stack, and the goroutine is shown first, unwound
 // through the signal frame to the call that raised it.
 TEST(TraceDeathTest, SigquitWhileRunningGoroutine) {
+    // ThreadSanitizer queues a signal in the ThreadState of the fiber it
+    // arrived on and delivers it later; raised on a goroutine's fiber it is
+    // often never delivered before the process exits (7 of 10 runs). The
+    // handler itself is covered under TSan by the other SIGQUIT tests.
+    if (kTSan) GTEST_SKIP() << "TSan defers signals raised on a goroutine fiber";
     GTEST_FLAG_SET(death_test_style, "threadsafe");
     EXPECT_EXIT(
         {

@@ -85,7 +85,8 @@ typedef struct gort_g gort_g; /* opaque goroutine handle */
  *           number of CPUs available to the process). At most 256.
  * stack_size: execution stack size in bytes for new goroutines (0: the
  *           default, 64 KiB, or GORT_STACKSIZE). Rounded up to a power of two;
- *           between 16 KiB and 256 MiB.
+ *           between 16 KiB and 256 MiB. The lowest 4 KiB is a guard page
+ *           (see "Stacks" below).
  * max_threads: the most OS threads the runtime may create (0: 10000, the
  *           seed's sched.maxmcount). Exceeding it is the fatal error
  *           "thread exhaustion".
@@ -332,6 +333,138 @@ GORT_API int gort_poll_fd(int fd, int events, int64_t timeout_ns);
  * thread; GORT_OK also for an fd never polled; GORT_EINVAL for a negative
  * fd. */
 GORT_API int gort_poll_close(int fd);
+/* ---- Stacks ---- */
+
+/* Execution stacks. Every goroutine runs native code on an execution stack
+ * of gort_config.stack_size / gort_go_opts.stack_size bytes (default 64 KiB;
+ * GORT_STACKSIZE). Its lowest 4 KiB page is a guard page, so usable space is
+ * the size minus 4 KiB; memory is committed as it is touched. Overflowing it
+ * is fatal: "gort: fatal error: stack overflow in goroutine N (stack size
+ * S)" and a goroutine dump. Guard pages use madvise(MADV_GUARD_INSTALL)
+ * where the kernel has it, else mprotect within a quarter of
+ * vm.max_map_count, else none: an unguarded stack carries a canary checked
+ * each time its goroutine switches out (GORT_DEBUG=stackguard=0 turns guard
+ * pages off). The SIGSEGV handler gort installs for its guard pages runs on
+ * an alternate signal stack and passes every other fault to the handler
+ * that was installed before it.
+ *
+ * GORT_DEBUG keys for stacks: efence=1 (a mapping per stack, freed stacks
+ * made inaccessible and never reused), stackguard=0|1|2 (2: mprotect guard
+ * pages even where MADV_GUARD_INSTALL works), stackpoisoncopy=1
+ * (fill old and new managed stacks with poison bytes while copying),
+ * stackdebug=1..4 (log per-stack, per-frame, per-word updates, per-word
+ * reads), gcdead=1 (copying writes 0x6868686868686868 into dead slots),
+ * invalidptr=0 (accept small integers in pointer slots). */
+
+/* Managed stacks (precise, copyable). A goroutine may lay frames described
+ * by registered funcinfo records on its managed stack, which gort grows by
+ * doubling (and shrinks by halving) by copying it, adjusting every pointer
+ * slot the stack maps mark, every frame link and every registered root that
+ * points into it. Each frame: [arguments][runtime header][locals], from high
+ * to low addresses; locals and arguments are zeroed by the push.
+ *
+ * Stack maps: 2 bits per word, word i at bits 2*(i%4) of byte i/4:
+ * GORT_BITS_DEAD, GORT_BITS_SCALAR, GORT_BITS_POINTER. A locals map of nbit
+ * bits describes the nbit/2 words just below the frame header (the top of
+ * the locals), an args map the nbit/2 words from the first argument up.
+ * A slot marked pointer must hold NULL, a pointer into this managed stack,
+ * or any other pointer; a small integer (below 4096) there is the fatal
+ * error "invalid stack pointer" when the stack is copied.
+ *
+ * A host must not keep raw pointers into its managed stack in native locals
+ * across gort_mframe_push (growth moves the stack), or across any call that
+ * can switch goroutines (gort_park, gort_gosched, ...: a shrink may move the
+ * stack while the goroutine is parked): re-read them (gort_mframe_top,
+ * gort_mframe_args) or register the variables holding them as roots. The
+ * same holds for a gort_park unlockf: it runs after the goroutine is marked
+ * waiting, when gort_shrink_stacks may already be moving its managed stack,
+ * so its lock argument must not point into the managed stack. */
+#define GORT_BITS_DEAD 0
+#define GORT_BITS_SCALAR 1
+#define GORT_BITS_POINTER 2
+
+typedef struct gort_stackmap {
+    uint32_t nbit;            /* 2 bits per word */
+    const uint8_t *bytedata;  /* (nbit + 7) / 8 bytes */
+} gort_stackmap;
+
+/* size: sizeof(gort_funcinfo). name: for errors and logs. frame_words,
+ * arg_words: locals and arguments, in pointer-sized words (each at most
+ * 2^20). nmaps: entries of locals[] and args[], indexed by the frame's pc
+ * index (gort_mframe_setpc); locals may be NULL when frame_words is 0, args
+ * when arg_words is 0. The record and its maps must stay valid and
+ * unchanged while the runtime runs. */
+typedef struct gort_funcinfo {
+    size_t size;
+    const char *name;
+    uint32_t frame_words;
+    uint32_t arg_words;
+    uint32_t nmaps;
+    const gort_stackmap *locals;
+    const gort_stackmap *args;
+} gort_funcinfo;
+
+/* Registers fi (GORT_EINVAL if malformed: a map longer than its area, bits
+ * 3, a NULL map needed by a nonzero area). Registering twice is GORT_OK.
+ * Registrations end at gort_shutdown. */
+GORT_API int gort_funcinfo_register(const gort_funcinfo *fi);
+
+/* Pushes a frame of fi (registered) on the current goroutine's managed
+ * stack, creating the stack (2 KiB) on first use, and returns its locals
+ * (8-byte aligned, zeroed). The frame's pc index starts at 0. Growth past
+ * gort_set_max_stack fails with GORT_ESTACKOVERFLOW and the stack is left
+ * as it was. The push is a safe point: a pending preemption request makes
+ * the goroutine yield here. On failure returns NULL and gort_last_error()
+ * says why (GORT_ENOTG, GORT_EINVAL, GORT_ESTACKOVERFLOW). */
+GORT_API void *gort_mframe_push(const gort_funcinfo *fi);
+/* Pops the innermost frame. GORT_ESTATE if there is none. */
+GORT_API int gort_mframe_pop(void);
+/* Locals of the innermost frame, NULL if none (or outside a goroutine). */
+GORT_API void *gort_mframe_top(void);
+/* The argument words of the frame whose locals are `frame` (a frame of the
+ * current goroutine); NULL (gort_last_error: GORT_EINVAL) if there is no
+ * such frame. */
+GORT_API void *gort_mframe_args(void *frame);
+/* Sets which stack map of the innermost frame is live. GORT_EINVAL if
+ * pcindex >= its funcinfo's nmaps, GORT_ESTATE if there is no frame. */
+GORT_API int gort_mframe_setpc(uint32_t pcindex);
+/* Registers a slot outside the managed stack (a native local, a wait node)
+ * whose value, if it points into the current goroutine's managed stack, is
+ * adjusted whenever the stack moves. Remove it before the slot dies; the
+ * goroutine's roots are dropped when it exits. GORT_EINVAL for NULL,
+ * GORT_EBUSY if already registered; gort_mstack_root_remove: GORT_ESTATE
+ * if not registered. */
+GORT_API int gort_mstack_root_add(void **slot);
+GORT_API int gort_mstack_root_remove(void **slot);
+/* Maximum size of a managed stack (default 1,000,000,000 bytes, as Go;
+ * reset by gort_shutdown). GORT_EINVAL below 2048. */
+GORT_API int gort_set_max_stack(size_t bytes);
+/* Why the last pointer-returning call of this goroutine (or host thread)
+ * failed: a GORT_E* code, GORT_OK if it did not. */
+GORT_API int gort_last_error(void);
+
+/* Shrinks stacks now (as the GC scan protocol does): every managed stack of
+ * a parked or runnable goroutine (and the caller's own) using less than a
+ * quarter of its size is halved by copying, never below 2 KiB; every
+ * parked execution stack using less than a quarter has its pages below the
+ * saved stack pointer given back to the kernel. Goroutines that are running
+ * elsewhere or in a system call are skipped. From a goroutine or a host
+ * thread. Returns the number of stacks shrunk or trimmed (>= 0), or an
+ * error. */
+GORT_API int gort_shrink_stacks(void);
+
+/* Stack statistics. size: sizeof(gort_stack_stats) as the caller knows it. */
+typedef struct gort_stack_stats {
+    size_t size;
+    uint64_t exec_stacks;       /* execution stacks allocated */
+    uint64_t exec_unguarded;    /* of which without a guard page (canary only) */
+    uint64_t managed_stacks;    /* managed stacks allocated */
+    uint64_t arenas;            /* 1 GiB address-space reservations (one VMA each) */
+    uint64_t arena_bytes;
+    uint64_t guard_vmas;        /* VMAs spent on mprotect guard pages */
+    int guard_mode;             /* 0 none yet, 1 MADV_GUARD_INSTALL, 2 mprotect */
+} gort_stack_stats;
+GORT_API int gort_stack_stats_get(gort_stack_stats *st);
 
 /* ---- Channels (Go's chan and select) ----
  * A channel carries elements of elemsize bytes (0 .. 65535; 0 makes a pure

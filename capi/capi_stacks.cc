@@ -1,0 +1,152 @@
+// capi/capi_stacks.cc - the C ABI of stacks (gort.h "Stacks"): managed
+// frames, registered roots, funcinfo registration, stack shrinking and
+// statistics. Validates every argument, then calls into core/ (mstack,
+// funcinfo, stack_alloc). Every entry point is noexcept.
+#include <cstring>
+
+#include "capi/capi_internal.h"
+#include "capi/include/gort/gort.h"
+#include "core/funcinfo.h"
+#include "core/mstack.h"
+#include "core/proc.h"
+#include "core/runtime.h"
+#include "core/stack_alloc.h"
+
+using namespace gort;
+using namespace gort::capi;
+
+namespace {
+
+// gort_last_error outside a goroutine: a host thread never switches
+// goroutines, so a thread_local is safe there (inside a goroutine the code
+// lives in its G: DESIGN §3).
+thread_local int host_last_error = 0;
+
+void set_last_error(G *gp, int err) {
+    if (gp != nullptr)
+        gp->last_error = err;
+    else
+        host_last_error = err;
+}
+
+constexpr std::size_t kStackStatsV1 = sizeof(gort_stack_stats);
+
+}  // namespace
+
+extern "C" {
+
+GORT_API int gort_funcinfo_register(const gort_funcinfo *fi) {
+    if (!running()) return not_running_code();
+    return funcinfo_register(fi);
+}
+
+GORT_API void *gort_mframe_push(const gort_funcinfo *fi) {
+    G *gp = curg();
+    if (!running()) {
+        set_last_error(gp, not_running_code());
+        return nullptr;
+    }
+    if (gp == nullptr) {
+        set_last_error(nullptr, GORT_ENOTG);
+        return nullptr;
+    }
+    if (!funcinfo_registered(fi)) {
+        gp->last_error = GORT_EINVAL;
+        return nullptr;
+    }
+    int err = GORT_OK;
+    void *p = mframe_push(gp, fi, &err);
+    gp->last_error = err;
+    return p;
+}
+
+GORT_API int gort_mframe_pop(void) {
+    if (!running()) return not_running_code();
+    G *gp = curg();
+    if (gp == nullptr) return GORT_ENOTG;
+    return mframe_pop(gp);
+}
+
+GORT_API void *gort_mframe_top(void) {
+    G *gp = running() ? curg() : nullptr;
+    if (gp == nullptr || gp->mframe == nullptr) return nullptr;
+    return mframe_locals(static_cast<MFrame *>(gp->mframe));
+}
+
+GORT_API void *gort_mframe_args(void *frame) {
+    G *gp = curg();
+    if (!running()) {
+        set_last_error(gp, not_running_code());
+        return nullptr;
+    }
+    if (gp == nullptr) {
+        set_last_error(nullptr, GORT_ENOTG);
+        return nullptr;
+    }
+    void *a = frame != nullptr ? mframe_args(gp, frame) : nullptr;
+    gp->last_error = a != nullptr ? GORT_OK : GORT_EINVAL;
+    return a;
+}
+
+GORT_API int gort_mframe_setpc(uint32_t pcindex) {
+    if (!running()) return not_running_code();
+    G *gp = curg();
+    if (gp == nullptr) return GORT_ENOTG;
+    return mframe_setpc(gp, pcindex);
+}
+
+GORT_API int gort_mstack_root_add(void **slot) {
+    if (slot == nullptr) return GORT_EINVAL;
+    if (!running()) return not_running_code();
+    G *gp = curg();
+    if (gp == nullptr) return GORT_ENOTG;
+    return mstack_root_add(gp, slot);
+}
+
+GORT_API int gort_mstack_root_remove(void **slot) {
+    if (slot == nullptr) return GORT_EINVAL;
+    if (!running()) return not_running_code();
+    G *gp = curg();
+    if (gp == nullptr) return GORT_ENOTG;
+    return mstack_root_remove(gp, slot);
+}
+
+GORT_API int gort_set_max_stack(size_t bytes) {
+    if (bytes < kFixedStack) return GORT_EINVAL;
+    maxstacksize.store(bytes, std::memory_order_relaxed);
+    return GORT_OK;
+}
+
+GORT_API int gort_last_error(void) {
+    G *gp = curg();
+    return gp != nullptr ? gp->last_error : host_last_error;
+}
+
+GORT_API int gort_shrink_stacks(void) {
+    if (!running()) return not_running_code();
+    if (getg() != nullptr && curg() == nullptr) return GORT_ENOTG;  // from g0 (an unlockf): it must not block
+    return shrink_stacks();
+}
+
+GORT_API int gort_stack_stats_get(gort_stack_stats *st) {
+    if (st == nullptr || st->size < kStackStatsV1) return GORT_EINVAL;
+    RtState s = rtstate();
+    if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
+    StackStats ss = stack_stats();
+    gort_stack_stats out;
+    std::memset(&out, 0, sizeof out);
+    out.exec_stacks = ss.exec_in_use;
+    out.exec_unguarded = ss.exec_unguarded;
+    out.managed_stacks = ss.managed_in_use;
+    out.arenas = ss.arenas;
+    out.arena_bytes = ss.arena_bytes;
+    out.guard_vmas = ss.guard_vmas;
+    out.guard_mode = ss.guard_mode;
+    std::size_t keep = st->size;
+    std::size_t n = keep < sizeof out ? keep : sizeof out;
+    std::memcpy(st, &out, n);
+    st->size = keep;
+    return GORT_OK;
+}
+
+}  // extern "C"
