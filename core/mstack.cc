@@ -403,7 +403,9 @@ bool shrinkstack(G *gp) {
         // 1/4 of the segment. We can't copy the stack if we're in a syscall:
         // the syscall might have pointers into the stack (a Gsyscall g is not
         // claimed above; syscallsp is the seed's own check).
-        if (newsize >= kFixedStack && used < oldsize / 4 && gp->syscallsp == 0) {
+        // Nor while a channel operation's element lives on it (sudog.h).
+        if (newsize >= kFixedStack && used < oldsize / 4 && gp->syscallsp == 0 &&
+            gp->mstack_chan_elems.load(std::memory_order_relaxed) == 0) {
             if (debug.stackdebug > 0) {
                 printstr("shrinking stack ");
                 printuint(oldsize);

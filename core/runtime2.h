@@ -129,6 +129,10 @@ struct alignas(64) G {
     uintptr_t syscallsp = 0;
     bool pinned = false;            // gort_proc_pin (owner)
     bool isextra = false;           // the goroutine of an extra M (foreign thread)
+    // Channel waits whose element lives on this g's managed stack (sudog.h):
+    // while > 0 the stack is not shrunk. Owner writes before it parks;
+    // the shrinker reads after claiming the parked g.
+    std::atomic<int32_t> mstack_chan_elems{0};
     // ---- channels (core/select.cc; modern Go's g.selectDone) ----
     // (generation << 1) | done. A select in progress stores a new generation
     // with done clear before it enqueues its sudogs; whoever wakes it (a

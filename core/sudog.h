@@ -40,6 +40,7 @@ struct sudog {
     uint32_t ticket = 0;       // sema: 1 if the releaser handed the count over; notifyList: the ticket
     bool isSelect = false;     // g is in a select: a waker must win g->selectdone first
     bool success = false;      // chan: woken by a value passed (true) or by close (false)
+    bool elem_on_mstack = false;  // sudog_pin_elem counted it in g->mstack_chan_elems (owner)
     sudog *alllink = nullptr;  // list of every sudog (sudoglock)
 };
 
@@ -50,22 +51,30 @@ void releaseSudog(sudog *s);
 // (the Ps are freed next). Nothing else runs.
 void sudog_release_all();
 
-// sudog_pin_elem / sudog_unpin_elem: where a goroutine about to wait with
-// s->elem pointing into its own managed stack registers that pointer as a
-// root, so that copystack adjusts it while it waits (the seed's
-// adjustsudogs), and unregisters it once woken.
-// MANAGED-STACKS HOOK: empty; execution stacks never move, so nothing needs
-// adjusting unless elem points into s->g's managed stack
-// (mstack_root_add(gp, &s->elem) when gp->mstack.lo <= elem < gp->mstack.hi,
-// mstack_root_remove in unpin). Registering is not enough on its own: a
-// waker writes through s->elem under the channel lock while the goroutine is
-// parked, which is exactly when shrinkstack may move the stack. Go closes
-// that race with gp.activeStackChans/parkingOnChan: copystack takes the locks
-// of every channel gp waits on (syncadjustsudogs) before adjusting sudogs,
-// and shrinkstack skips a goroutine that is still parking on a channel.
-// Wiring managed stacks here needs that too.
-inline void sudog_pin_elem(sudog *s) { (void)s; }
-inline void sudog_unpin_elem(sudog *s) { (void)s; }
+// sudog_pin_elem / sudog_unpin_elem: called by the goroutine itself, while
+// it runs, around a wait whose s->elem may point into its own managed stack
+// (the seed's adjustsudogs case). Execution stacks never move; a managed
+// stack moves when it grows (only while its goroutine runs: no wait is
+// active then) or when shrinkstack moves it while the goroutine waits.
+//
+// Departure: the seed shrinks only with the world stopped, so it can adjust
+// s->elem in copystack (adjustsudogs). gort shrinks concurrently, and a
+// waker writes through s->elem under the channel lock while the goroutine
+// is parked - exactly when a shrink would move the stack (Go closes the same
+// race with syncadjustsudogs, taking every channel lock of the goroutine).
+// gort keeps it simpler: a goroutine waiting with an element on its managed
+// stack is not shrunk until it is woken (G::mstack_chan_elems); the wait
+// ends with the element where the waker wrote it.
+inline void sudog_pin_elem(sudog *s) {
+    G *gp = s->g;
+    uintptr_t e = reinterpret_cast<uintptr_t>(s->elem);
+    s->elem_on_mstack = gp->mstack.lo != 0 && e >= gp->mstack.lo && e < gp->mstack.hi;
+    if (s->elem_on_mstack) gp->mstack_chan_elems.fetch_add(1, std::memory_order_relaxed);
+}
+inline void sudog_unpin_elem(sudog *s) {
+    if (s->elem_on_mstack) s->g->mstack_chan_elems.fetch_sub(1, std::memory_order_relaxed);
+    s->elem_on_mstack = false;
+}
 
 // goready: make gp (parked by a channel or semaphore operation) runnable.
 // From a goroutine, from g0, or from a host thread (then through

@@ -467,6 +467,95 @@ TEST(MStack, ShrinkWhileReadiedConcurrently) {
     ASSERT_EQ(gort_shutdown(), GORT_OK);
 }
 
+// A goroutine blocked in a channel receive whose element is a slot of its
+// managed stack (the seed's adjustsudogs case): a sender on another thread
+// writes through the element while shrinkers run. The stack is not moved
+// during such a wait (sudog.h), and every value lands in the right slot.
+TEST(MStack, ChannelElementOnManagedStackSurvivesShrinkers) {
+    const int64_t iters = scaled(400, 60, 150);
+    static const uint8_t m[] = {bits4(P, S, 0, 0)};
+    static const gort_stackmap locals[] = {{4, m}};
+    static const gort_funcinfo base = {sizeof(gort_funcinfo), "chanbase", 2, 0, 1, locals, nullptr};
+    static const uint8_t bigm[] = {0};
+    static const gort_stackmap biglocals[] = {{0, bigm}};
+    static const gort_funcinfo big = {sizeof(gort_funcinfo), "chanbig", 1024, 0, 1, biglocals, nullptr};
+    gort_config c;
+    gort_config_init(&c);
+    c.maxprocs = 2;
+    ASSERT_EQ(gort_init(&c), GORT_OK);
+    ASSERT_EQ(gort_start(), GORT_OK);
+    ASSERT_EQ(gort_funcinfo_register(&base), GORT_OK);
+    ASSERT_EQ(gort_funcinfo_register(&big), GORT_OK);
+    struct St {
+        gort_chan *ch = nullptr;
+        std::atomic<bool> done{false}, bad{false};
+        std::atomic<int64_t> moved{0}, passes{0};
+        int64_t iters;
+    } st;
+    st.iters = iters;
+    ASSERT_EQ(gort_chan_new(sizeof(uintptr_t), 0, &st.ch), GORT_OK);
+    ASSERT_EQ(gort_go(
+                  [](void *p) {
+                      auto *st = static_cast<St *>(p);
+                      auto *l = static_cast<uintptr_t *>(gort_mframe_push(&base));
+                      l[0] = reinterpret_cast<uintptr_t>(&l[1]);
+                      for (int64_t i = 0; i < st->iters; i++) {
+                          // Grow to 16 KiB, then use little of it: shrinkable.
+                          if (gort_mframe_push(&big) == nullptr) st->bad = true;
+                          gort_mframe_pop();
+                          l = static_cast<uintptr_t *>(gort_mframe_top());
+                          l[1] = 0;
+                          std::size_t before = mstack_size();
+                          int ok = 0;
+                          if (gort_chan_recv(st->ch, &l[1], &ok) != GORT_OK || !ok) st->bad = true;
+                          if (mstack_size() != before) st->moved++;
+                          l = static_cast<uintptr_t *>(gort_mframe_top());
+                          if (l[1] != uintptr_t(i) + 1 || l[0] != reinterpret_cast<uintptr_t>(&l[1])) st->bad = true;
+                      }
+                      gort_mframe_pop();
+                      st->done = true;
+                  },
+                  &st, 0, nullptr),
+              GORT_OK);
+    std::thread shrinker([&] {
+        while (!st.done.load()) {
+            if (gort_shrink_stacks() < 0) st.bad = true;
+            st.passes++;
+        }
+    });
+    std::thread sender([&] {
+        for (int64_t i = 0; i < iters && !st.bad.load(); i++) {
+            uintptr_t v = uintptr_t(i) + 1;
+            if (i % 16 == 0) {
+                // Let whole shrink passes see the receiver blocked first.
+                int64_t p0 = st.passes.load();
+                while (st.passes.load() < p0 + 2 && !st.done.load()) sched_yield();
+            }
+            int rc;
+            auto t0 = std::chrono::steady_clock::now();
+            while ((rc = gort_chan_trysend(st.ch, &v)) == GORT_EAGAIN &&
+                   std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
+                sched_yield();
+            if (rc != GORT_OK) {
+                st.bad = true;
+                break;
+            }
+        }
+    });
+    sender.join();
+    auto t0 = std::chrono::steady_clock::now();
+    while (!st.done.load() && !st.bad.load() && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
+        sched_yield();
+    bool finished = st.done.load();
+    st.done = true;
+    shrinker.join();
+    ASSERT_TRUE(finished) << "the receiver was lost";
+    EXPECT_FALSE(st.bad.load()) << "a value landed in the wrong place";
+    EXPECT_EQ(st.moved.load(), 0) << "the managed stack moved during a channel wait on one of its slots";
+    ASSERT_EQ(gort_chan_free(st.ch), GORT_OK);
+    ASSERT_EQ(gort_shutdown(), GORT_OK);
+}
+
 [[gnu::noinline]] void touch_stack(std::size_t n) {
     auto *buf = static_cast<volatile char *>(__builtin_alloca(n));
     for (std::size_t i = 0; i < n; i += 512) buf[i] = char(i);
