@@ -194,10 +194,13 @@ void starttheworld() {
             newm(nullptr, pp);
         }
     }
-    // Work left on the global queue: the seed's caller finds it in its next
-    // schedule; a host caller runs nothing, so wake an idle P for it.
-    if ((mp == nullptr || mp->p == nullptr) && load_relaxed(sched.runqsize) != 0 && load_relaxed(sched.npidle) != 0)
-        wakep();
+    // Departure (modern Go's startTheWorld): wake an additional P if one is
+    // idle. The seed's caller would find excess work in its next schedule,
+    // but a host caller runs nothing, and timers need an M: the one blocked
+    // in netpoll during the stop may have found no P and gone idle, leaving
+    // nobody to run a timer on an idle P. The spinning M runs due timers,
+    // takes queued work, or becomes the poller.
+    if (load_relaxed(sched.npidle) != 0) wakep();
     if (mp != nullptr) {
         mp->locks--;
         // restore the preemption request in case we've cleared it
