@@ -22,20 +22,6 @@ using namespace gort_test;
 
 namespace {
 
-struct HostLatch {
-    std::mutex mu;
-    std::condition_variable cv;
-    int64_t n;
-    explicit HostLatch(int64_t n) : n(n) {}
-    void count_down() {
-        std::lock_guard<std::mutex> l(mu);
-        if (--n == 0) cv.notify_all();
-    }
-    bool wait_for(std::chrono::seconds s) {
-        std::unique_lock<std::mutex> l(mu);
-        return cv.wait_for(l, s, [&] { return n == 0; });
-    }
-};
 
 gort_stats stats() {
     gort_stats st{};

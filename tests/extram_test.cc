@@ -23,29 +23,7 @@ using namespace gort_test;
 
 namespace {
 
-// HostLatch: a host thread waits (bounded) for n count_downs.
-struct HostLatch {
-    std::mutex mu;
-    std::condition_variable cv;
-    int64_t n;
-    explicit HostLatch(int64_t n) : n(n) {}
-    void count_down() {
-        std::lock_guard<std::mutex> l(mu);
-        if (--n == 0) cv.notify_all();
-    }
-    bool wait_for(std::chrono::seconds s) {
-        std::unique_lock<std::mutex> l(mu);
-        return cv.wait_for(l, s, [&] { return n == 0; });
-    }
-};
 
-void start_background(int procs) {
-    gort_config cfg;
-    gort_config_init(&cfg);
-    cfg.maxprocs = procs;
-    ASSERT_EQ(gort_init(&cfg), GORT_OK);
-    ASSERT_EQ(gort_start(), GORT_OK);
-}
 
 gort_stats stats() {
     gort_stats st{};

@@ -36,21 +36,6 @@ int64_t now_ns() {
     return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-// HostLatch: a host thread waits for n count_downs from goroutines.
-struct HostLatch {
-    std::mutex mu;
-    std::condition_variable cv;
-    int64_t n;
-    explicit HostLatch(int64_t n) : n(n) {}
-    void count_down() {
-        std::lock_guard<std::mutex> l(mu);
-        if (--n == 0) cv.notify_all();
-    }
-    bool wait_for(std::chrono::seconds s) {
-        std::unique_lock<std::mutex> l(mu);
-        return cv.wait_for(l, s, [&] { return n == 0; });
-    }
-};
 
 int count_tasks() {
     int n = 0;
@@ -71,14 +56,6 @@ bool is_mapped(uintptr_t addr) {
     return false;
 }
 
-// start_background: init with `procs` Ps and start background mode.
-void start_background(int procs) {
-    gort_config cfg;
-    gort_config_init(&cfg);
-    cfg.maxprocs = procs;
-    ASSERT_EQ(gort_init(&cfg), GORT_OK);
-    ASSERT_EQ(gort_start(), GORT_OK);
-}
 
 class Procs : public ::testing::TestWithParam<int> {};
 INSTANTIATE_TEST_SUITE_P(Sched, Procs, ::testing::Values(1, 2), [](const auto &info) {

@@ -8,6 +8,12 @@
 #include "tests/park_sync.h"
 
 #include <atomic>
+#include <cstdlib>
+#include <cstdio>
+#include <thread>
+#include <mutex>
+#include <condition_variable>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 
@@ -54,5 +60,62 @@ inline int64_t go(std::function<void()> fn) {
     if (rc != GORT_OK) abort();
     return id;
 }
+
+// HostLatch: a host thread waits (bounded) for n count_downs.
+struct HostLatch {
+    std::mutex mu;
+    std::condition_variable cv;
+    int64_t n;
+    explicit HostLatch(int64_t n) : n(n) {}
+    void count_down() {
+        std::lock_guard<std::mutex> l(mu);
+        if (--n == 0) cv.notify_all();
+    }
+    bool wait_for(std::chrono::seconds s) {
+        std::unique_lock<std::mutex> l(mu);
+        return cv.wait_for(l, s, [&] { return n == 0; });
+    }
+};
+
+// start_background: init with `procs` Ps (and GORT_DEBUG-style `debug`,
+// nullptr: the environment's) and start background mode.
+inline void start_background(int procs, const char *debug = nullptr) {
+    gort_config cfg;
+    gort_config_init(&cfg);
+    cfg.maxprocs = procs;
+    cfg.debug = debug;
+    ASSERT_EQ(gort_init(&cfg), GORT_OK);
+    ASSERT_EQ(gort_start(), GORT_OK);
+}
+
+// Watchdog: aborts the process with a message if the scope is not left
+// within secs (a hang fails the test instead of stalling the suite).
+class Watchdog {
+public:
+    Watchdog(const char *what, int secs) : what_(what) {
+        th_ = std::thread([this, secs] {
+            std::unique_lock<std::mutex> l(mu_);
+            if (!cv_.wait_for(l, std::chrono::seconds(secs), [this] { return done_; })) {
+                std::fprintf(stderr, "watchdog: %s did not finish in %d s\n", what_, secs);
+                std::abort();
+            }
+        });
+    }
+    ~Watchdog() {
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            done_ = true;
+        }
+        cv_.notify_all();
+        th_.join();
+    }
+
+private:
+    const char *what_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    std::thread th_;
+};
 
 }  // namespace gort_test

@@ -28,34 +28,6 @@ using namespace gort_test;
 
 namespace {
 
-// Watchdog: aborts the process with `what` unless destroyed within `secs`.
-class Watchdog {
-public:
-    Watchdog(const char *what, int secs) : what_(what) {
-        th_ = std::thread([this, secs] {
-            std::unique_lock<std::mutex> l(mu_);
-            if (!cv_.wait_for(l, std::chrono::seconds(secs), [this] { return done_; })) {
-                std::fprintf(stderr, "watchdog: %s did not finish in %d s\n", what_, secs);
-                std::abort();
-            }
-        });
-    }
-    ~Watchdog() {
-        {
-            std::lock_guard<std::mutex> l(mu_);
-            done_ = true;
-        }
-        cv_.notify_all();
-        th_.join();
-    }
-
-private:
-    const char *what_;
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool done_ = false;
-    std::thread th_;
-};
 
 int count_fds() {
     int n = 0;

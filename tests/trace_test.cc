@@ -35,21 +35,6 @@ using namespace gort_test;
 
 namespace {
 
-// HostLatch: a host thread waits for n count_downs.
-struct HostLatch {
-    std::mutex mu;
-    std::condition_variable cv;
-    int64_t n;
-    explicit HostLatch(int64_t n) : n(n) {}
-    void count_down() {
-        std::lock_guard<std::mutex> l(mu);
-        if (--n == 0) cv.notify_all();
-    }
-    bool wait_for(std::chrono::seconds s) {
-        std::unique_lock<std::mutex> l(mu);
-        return cv.wait_for(l, s, [&] { return n == 0; });
-    }
-};
 
 // Parker: one goroutine parks in trace_parked_fn with kReason; whoever
 // waits on `parked` (a goroutine: sema; a host thread: latch) then knows it
@@ -216,15 +201,6 @@ void spawn_parker(Parker *pk, bool host) {
     else
         pk->parked_sema.acquire();
     ASSERT_EQ(pk->goid.load(), id);
-}
-
-void start_background(int procs, const char *debug = "") {
-    gort_config cfg;
-    gort_config_init(&cfg);
-    cfg.maxprocs = procs;
-    cfg.debug = debug;
-    ASSERT_EQ(gort_init(&cfg), GORT_OK);
-    ASSERT_EQ(gort_start(), GORT_OK);
 }
 
 // Waits (from a host thread) until the parker has resumed.
