@@ -363,7 +363,10 @@ TEST(Netpoll, PlainCloseDetected) {
             int rfd = p.r;
             p.r = -1;
             if (it % 2 == 0) {
-                EXPECT_EQ(gort::netpoll_check_closed(), 1);
+                // sysmon runs the same check every kClosedCheckPeriod and
+                // may find the close first: the waiter's result below is
+                // what must hold.
+                EXPECT_LE(gort::netpoll_check_closed(), 1);
             } else {
                 // sysmon's entry point: rate-limited, so give it a later `now`.
                 gort::sysmon_netpoll(gort_nanotime() + int64_t(it + 1) * gort::kClosedCheckPeriod * 2);
