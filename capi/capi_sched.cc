@@ -12,7 +12,6 @@ namespace {
 // The goroutine holding the world stopped through gort_stop_the_world
 // (written and read by it alone while worldsema is held; others compare).
 std::atomic<G *> world_stopper{nullptr};
-const char *stw_reason = nullptr;
 
 // The caller's stack pointer as it will be after this call returns: the
 // goroutine's frames at or above it stay live during the system call.
@@ -74,7 +73,7 @@ GORT_API int gort_stop_the_world(const char *reason) {
     stoptheworld();
     gp = getg();
     gp->m->locks++;  // no preemption, park or syscall until the restart
-    stw_reason = reason;
+    (void)reason;  // the seed passes it to its tracer; gort has none yet
     world_stopper.store(gp, std::memory_order_relaxed);
     return GORT_OK;
 }
@@ -85,7 +84,6 @@ GORT_API int gort_start_the_world(void) {
     if (gp == nullptr) return GORT_ENOTG;
     if (world_stopper.load(std::memory_order_relaxed) != gp) return GORT_ESTATE;
     world_stopper.store(nullptr, std::memory_order_relaxed);
-    stw_reason = nullptr;
     gp->m->locks--;
     starttheworld();
     worldsema_release();

@@ -238,7 +238,8 @@ GORT_API int gort_safepoint(void);
 /* ---- Stop the world ----
  * gort_stop_the_world: from a goroutine; returns once every other P is
  * stopped (goroutines in system calls lose their P; running ones stop at
- * their next safe point). reason is shown in traces (NULL allowed). Only the
+ * their next safe point). reason names the stop for diagnostics (NULL
+ * allowed; not yet recorded anywhere). Only the
  * calling goroutine runs until gort_start_the_world. Nesting: GORT_ESTATE.
  * While the world is stopped the caller must not park or yield. */
 GORT_API int gort_stop_the_world(const char *reason);
