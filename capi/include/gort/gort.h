@@ -591,6 +591,128 @@ GORT_API int gort_wg_wait(gort_wg *w);
 GORT_API int gort_semacquire(uint32_t *addr);
 GORT_API int gort_semrelease(uint32_t *addr);
 
+/* ---- GC hooks: the scan protocol for a host's collector ----
+ * (seed: stopg, restartg, stopscanstart, quiesce, gcphasework, helpgc;
+ * gc_hooks/README.md says what is called when and on which thread.)
+ *
+ * A goroutine is scanned only at a GC safe point, with its stack held still
+ * by the scan bit of its status: either it is not running (parked, runnable,
+ * in a system call: the scanner claims it) or it reaches a safe point itself
+ * (gort_safepoint, a managed frame push, a park, a yield, a system call
+ * entry) and scans itself there. Scanning means calling the host's scan_g
+ * with a gort_scan record, when the phase is GORT_GC_SCAN; in the other
+ * phases a goroutine brought to a safe point is only marked done.
+ *
+ * A scan cycle begins with each gort_quiesce (and with gort_gc_set_phase to
+ * GORT_GC_SCAN from another phase): every live goroutine is then scanned at
+ * most once until the next cycle begins, whoever triggers it. */
+#define GORT_GC_OFF 0
+#define GORT_GC_SCAN 1
+#define GORT_GC_MARK 2
+
+/* Goroutine statuses in gort_scan.status (the seed's values). */
+#define GORT_G_RUNNABLE 1
+#define GORT_G_RUNNING 2 /* stopped at a safe point, scanning itself */
+#define GORT_G_SYSCALL 3
+#define GORT_G_WAITING 4
+
+/* What scan_g gets. size: sizeof(gort_scan) as the runtime knows it.
+ * stack_lo/stack_hi: the goroutine's execution stack (native frames), to be
+ * scanned conservatively from saved_sp up to stack_hi; the registers of a
+ * goroutine that is not running are saved in that range. For a goroutine in
+ * a system call the range is [the sp at gort_entersyscall, stack_hi): its
+ * host code may still run below it, and may be using those frames; a
+ * collector that needs them exact must not let system-call code hold the
+ * only reference to an object. The record is valid during scan_g only. */
+typedef struct gort_scan {
+    size_t size;
+    gort_g *g;
+    int64_t goid;
+    int status;                /* GORT_G_* */
+    const void *stack_lo, *stack_hi;
+    const void *saved_sp;      /* [saved_sp, stack_hi) is live */
+} gort_scan;
+
+/* gort_scan_precise_roots: calls v(slot, ctx) for every pointer slot of the
+ * goroutine's managed stack (each frame's live locals and arguments, by the
+ * stack map its pc index selects; innermost frame first) and then for every
+ * slot registered with gort_mstack_root_add. A slot may hold NULL or a
+ * pointer into the managed stack itself: the visitor decides what is an
+ * object. A moving collector may store a new value in *slot. Only during
+ * scan_g for s, or while the caller holds s->g claimed by gort_stopg:
+ * GORT_EINVAL for NULL s or v or a bad s->size / s->g, GORT_ESTATE if s->g
+ * is not held at a safe point. The visitor must not call into gort. */
+typedef void (*gort_root_visitor)(void **slot, void *ctx);
+GORT_API int gort_scan_precise_roots(const gort_scan *s, gort_root_visitor v, void *ctx);
+
+/* size: sizeof(gort_gc_hooks) as the caller knows it.
+ * scan_g: called once per goroutine per scan cycle (phase GORT_GC_SCAN), on
+ *   whichever thread brought the goroutine to its safe point, possibly on
+ *   several threads at once for different goroutines. It runs on a
+ *   scheduler stack with the goroutine held: it must not block, park, yield
+ *   or call gort functions other than gort_scan_precise_roots and
+ *   gort_goid.
+ * gc_trigger: optional (NULL). The seed's forced GC: when no scan cycle has
+ *   begun for force_period_ns (0: the seed's 2 minutes), sysmon wakes a
+ *   runtime goroutine that calls gc_trigger(ctx); it may do anything a
+ *   goroutine may (gort_quiesce included). Not counted by
+ *   gort_numgoroutine or deadlock detection.
+ * ctx: passed to both. */
+typedef struct gort_gc_hooks {
+    size_t size;
+    void (*scan_g)(const gort_scan *s, void *ctx);
+    void (*gc_trigger)(void *ctx);
+    int64_t force_period_ns;
+    void *ctx;
+} gort_gc_hooks;
+
+/* Installs hooks (copied), or removes them (h NULL). GORT_EINVAL for a bad
+ * size, a NULL scan_g or a negative period; GORT_EBUSY during a scan cycle
+ * in progress (gort_quiesce). Hooks are removed by gort_shutdown. */
+GORT_API int gort_gc_set_hooks(const gort_gc_hooks *h);
+/* Sets the phase (GORT_GC_OFF at init; GORT_EINVAL for others; GORT_EBUSY
+ * during gort_quiesce). Returns the previous phase. */
+GORT_API int gort_gc_set_phase(int phase);
+GORT_API int gort_gc_phase(void);
+
+/* gort_quiesce: from a goroutine. Brings every goroutine to a safe point
+ * and, in phase GORT_GC_SCAN, has each live one scanned exactly once (the
+ * caller included; goroutines that exit before their turn are not scanned,
+ * goroutines started during the cycle need not be); managed stacks using
+ * less than a quarter of their size are halved first, as the seed's GC
+ * shrinks them. Returns once every one has been done. Running goroutines
+ * are asked to stop at their next safe point: one that never reaches one
+ * delays gort_quiesce (as it would stop-the-world). Cycles are serialised
+ * with each other and with stop-the-world; the holder of the stopped world
+ * may call it (nothing else runs then: no waiting). GORT_ENOTG from a host
+ * thread, GORT_ESTATE inside gort_entersyscall or while pinned. */
+GORT_API int gort_quiesce(void);
+
+/* gort_stopg: claims g at a safe point for the caller (any thread). If g is
+ * parked, runnable or in a system call and not yet scanned in this cycle,
+ * it is claimed with the scan bit and scanned (scan_g), and 1 is returned:
+ * g stays held (it cannot run, and its stacks cannot move) until the
+ * caller's gort_restartg(g). Otherwise 0 and nothing to release: g is
+ * running (it is asked to scan itself at its next safe point), already
+ * scanned in this cycle, claimed by someone else, or dead. GORT_EINVAL for
+ * a NULL or bad handle. Hold claims briefly: the goroutine, and whoever
+ * waits for it, is stopped meanwhile.
+ * gort_restartg: releases a claim made by the same thread (the same
+ * goroutine, if a goroutine claimed it); GORT_ESTATE if g is not held by
+ * the caller. */
+GORT_API int gort_stopg(gort_g *g);
+GORT_API int gort_restartg(gort_g *g);
+
+/* gort_gc_helpers: from the goroutine holding the stopped world
+ * (gort_stop_the_world). Runs fn(arg) on the calling thread and at once on
+ * up to n - 1 idle Ms (the seed's helpgc(nproc): nproc counts the caller;
+ * also limited by gort_maxprocs, the CPUs and the idle Ms), and returns the
+ * number of runs (1 .. n) after all of them have returned. fn runs on a
+ * scheduler stack without a goroutine: it must not call gort functions
+ * that need one. GORT_EINVAL for NULL fn or n < 1, GORT_ESTATE if the
+ * caller does not hold the stopped world. */
+GORT_API int gort_gc_helpers(int n, gort_fn fn, void *arg);
+
 #ifdef __cplusplus
 }
 #endif
