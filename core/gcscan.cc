@@ -240,6 +240,14 @@ inline void prefetch_g(const G *gp) {
     __builtin_prefetch(&gp->mstack, 0);
 }
 
+// gp is held (status) by a gort_stopg claim of the master goroutine itself.
+// stopg_for stored the owner after the claim, on the master, before it
+// called gort_quiesce; restartg_for clears it before releasing.
+bool held_by(const G *gp, const G *gpmaster, uint32_t status) {
+    return (status == Gscanrunnable || status == Gscanwaiting || status == Gscansyscall) &&
+           gp->gcscanowner.load(std::memory_order_relaxed) == reinterpret_cast<uintptr_t>(gpmaster);
+}
+
 // seed: mquiesce. Runs on g0 and does the actual work; the master is held
 // in Gscanenqueue (quiesce) or Gscanrunning (quiesce_stopped) meanwhile.
 void mquiesce(G *gpmaster) {
@@ -279,7 +287,13 @@ void mquiesce(G *gpmaster) {
                 gp->gcworkdone.store(true, std::memory_order_relaxed);  // scan is a noop
                 break;
             }
-            if (status == Grunning || status == Gcopystack || isscanstatus(status)) {
+            if (held_by(gp, gpmaster, status)) {
+                // The master's own gort_stopg claim: the master is suspended
+                // here and cannot release it before the cycle ends, so the
+                // quiescer scans under it (waiting would never end).
+                uint32_t s = status & ~uint32_t(Gscan);
+                scan_claimed(gp, s, scan_sp(gp, s), false);
+            } else if (status == Grunning || status == Gcopystack || isscanstatus(status)) {
                 // Running, or held for a moment by someone else (a scanner,
                 // a dump, a stack copy): (re)issue the request and wait.
                 if (status == Grunning) request_selfscan(gp);
