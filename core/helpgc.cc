@@ -8,6 +8,8 @@
 // helper is done.
 #include "core/helpgc.h"
 
+#include <gort/gort.h>
+
 #include <algorithm>
 
 #include "core/atomics.h"
@@ -46,6 +48,10 @@ int32_t gcprocs(int32_t want) {
 }
 
 int helpgc(int32_t want, void (*fn)(void *), void *arg) {
+    // A call from inside fn (the caller's own run still holds the stopped
+    // world) would overwrite the job its helpers are running: refused.
+    // job.fn is written only by the holder of the stopped world (this thread).
+    if (job.fn != nullptr) return GORT_EBUSY;
     lock(&sched.lock);
     int32_t nproc = gcprocs(want);
     job.fn = fn;

@@ -710,7 +710,7 @@ GORT_API int gort_restartg(gort_g *g);
  * number of runs (1 .. n) after all of them have returned. fn runs on a
  * scheduler stack without a goroutine: it must not call gort functions
  * that need one. GORT_EINVAL for NULL fn or n < 1, GORT_ESTATE if the
- * caller does not hold the stopped world. */
+ * caller does not hold the stopped world, GORT_EBUSY from inside fn. */
 GORT_API int gort_gc_helpers(int n, gort_fn fn, void *arg);
 
 #ifdef __cplusplus
