@@ -102,7 +102,8 @@ bool request_selfscan(G *gp) {
 }
 
 // seed: the gcworkdone reset of mquiesce, for a whole cycle at once
-// (gc_set_phase). Goroutines created later (past len) are not part of it.
+// (mquiesce, gc_set_phase); dead goroutines are no-op scans. Goroutines
+// created later (past len) are not part of it.
 void resetcycle(std::size_t len) {
     for (std::size_t i = 0; i < len; i++) {
         G *gp = allg_at(i);
@@ -256,6 +257,11 @@ void mquiesce(G *gpmaster) {
     unlock(&gclock);
     last_cycle.store(nanotime(), std::memory_order_relaxed);
     std::size_t activeglen = allglen();
+    // The whole reset before the master's scan, the cycle's first: a
+    // gort_stopg on another thread that scans a goroutine after that is
+    // seen by the passes below (gcworkdone), where a reset per goroutine in
+    // the first pass would clear it and scan the goroutine a second time.
+    resetcycle(activeglen);
     // The master first (departure: see the top of the file). Its context
     // was saved by mcall.
     gpmaster->gcworkdone.store(false, std::memory_order_relaxed);
@@ -265,11 +271,6 @@ void mquiesce(G *gpmaster) {
         G *gp = allg_at(i);
         prefetch_g(allg_at(i + kPrefetchAhead));
         if (gp == gpmaster) continue;
-        if (readgstatus(gp) == Gdead) {
-            gp->gcworkdone.store(true, std::memory_order_release);  // noop scan.
-        } else {
-            gp->gcworkdone.store(false, std::memory_order_release);
-        }
         stopscanstart(gp, /*byquiescer=*/true);
     }
 
