@@ -245,3 +245,20 @@ TEST_F(GcReview, HostStopgDuringQuiesceScansAtMostOnce) {
         j.wait();
     });
 }
+
+// gort_stopg on itself from inside gort_entersyscall: the goroutine would
+// claim its own scan bit (Gscansyscall), and gort_exitsyscall would then
+// wait for it for ever. Refused (GORT_ESTATE), changing nothing.
+TEST_F(GcReview, StopgOfSelfInSyscallIsRefused) {
+    Watchdog wd("gort_stopg of itself inside a system call", 20);
+    run_main(2, [] {
+        install();
+        ASSERT_EQ(gort_gc_set_phase(GORT_GC_SCAN), GORT_GC_OFF);
+        ASSERT_EQ(gort_entersyscall(), GORT_OK);
+        int rc = gort_stopg(gort_self());
+        if (rc == 1) gort_restartg(gort_self());  // keep the test from hanging on the old behaviour
+        ASSERT_EQ(gort_exitsyscall(), GORT_OK);
+        EXPECT_EQ(rc, GORT_ESTATE);
+        gort_gc_set_phase(GORT_GC_OFF);
+    });
+}
