@@ -94,6 +94,9 @@ GORT_API int gort_stopg(gort_g *g) {
     if (!running()) return not_running_code();  // before touching the handle
     G *gp = handle(g);
     if (gp == nullptr) return GORT_EINVAL;
+    // A goroutine in a system call claiming itself would hold its own scan
+    // bit: its gort_exitsyscall would wait for it for ever.
+    if (gp == curg() && in_syscall(gp)) return GORT_ESTATE;
     return stopg_for(gp, claim_owner()) ? 1 : 0;
 }
 

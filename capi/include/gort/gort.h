@@ -695,7 +695,8 @@ GORT_API int gort_quiesce(void);
  * caller's gort_restartg(g). Otherwise 0 and nothing to release: g is
  * running (it is asked to scan itself at its next safe point), already
  * scanned in this cycle, claimed by someone else, or dead. GORT_EINVAL for
- * a NULL or bad handle. Hold claims briefly: the goroutine, and whoever
+ * a NULL or bad handle, GORT_ESTATE for the caller itself inside
+ * gort_entersyscall. Hold claims briefly: the goroutine, and whoever
  * waits for it, is stopped meanwhile.
  * gort_restartg: releases a claim made by the same thread (the same
  * goroutine, if a goroutine claimed it); GORT_ESTATE if g is not held by
