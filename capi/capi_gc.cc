@@ -53,6 +53,7 @@ GORT_API int gort_gc_set_hooks(const gort_gc_hooks *h) {
     if (h != nullptr && (h->size < sizeof(gort_gc_hooks) || h->scan_g == nullptr || h->force_period_ns < 0))
         return GORT_EINVAL;
     if (!running()) return not_running_code();
+    if (in_scan_callback()) return GORT_EBUSY;
     if (int rc = gc_set_hooks(h)) return rc;
     if (h != nullptr && h->gc_trigger != nullptr) forcegc_start();
     return GORT_OK;
@@ -61,6 +62,7 @@ GORT_API int gort_gc_set_hooks(const gort_gc_hooks *h) {
 GORT_API int gort_gc_set_phase(int phase) {
     if (phase != GORT_GC_OFF && phase != GORT_GC_SCAN && phase != GORT_GC_MARK) return GORT_EINVAL;
     if (!running()) return not_running_code();
+    if (in_scan_callback()) return GORT_EBUSY;  // the phase barrier would wait for this very scan
     uint32_t old;
     if (!gc_set_phase(uint32_t(phase), &old)) return GORT_EBUSY;
     return int(old);

@@ -36,6 +36,8 @@
 
 namespace gort {
 
+std::atomic<uint32_t> gcepoch{1};
+
 namespace {
 
 // gclock: orders a cycle's start and end with gc_set_phase and the hooks.
@@ -70,7 +72,7 @@ void notify_progress() {
 void wait_progress(G *gp) {
     uint32_t seen = progress.load(std::memory_order_seq_cst);
     waiter.store(1, std::memory_order_seq_cst);
-    if (gp->gcworkdone.load(std::memory_order_seq_cst)) return;
+    if (gcworkdone(gp, std::memory_order_seq_cst)) return;
     futexsleep(&progress, seen, kRepreemptNs);
 }
 
@@ -80,19 +82,49 @@ uintptr_t scan_sp(const G *gp, uint32_t status) {
     return reinterpret_cast<uintptr_t>(gp->sched_sp);
 }
 
-// gp is held by the caller's scan bit: do the phase's work once. notify:
-// the quiescer may be waiting for gp (the scanner is not the quiescer).
-void scan_claimed(G *gp, uint32_t status, uintptr_t sp, bool notify) {
-    if (!gp->gcworkdone.load(std::memory_order_acquire)) gcphasework(gp, status, sp);
+// The phase barrier: gc_set_phase returns only once no scan that may have
+// read the old phase is still running, so a collector that moves on (to
+// MARK, to OFF and its sweep) knows no scan_g of the earlier phase is still
+// shading roots. Scans by the quiescer need no count (gc_set_phase is
+// refused while it runs); the others (self-scans, gort_stopg) enter one of
+// two buckets, chosen by the parity of phaseseq, which gc_set_phase bumps
+// after storing the phase before it drains the old bucket (RCU-like: new
+// scans use the other bucket, so the drain cannot be starved).
+std::atomic<uint32_t> phaseseq{0};
+std::atomic<uint32_t> inflight[2];
+
+uint32_t phase_enter() {
+    for (;;) {
+        uint32_t seq = phaseseq.load(std::memory_order_seq_cst);
+        inflight[seq & 1].fetch_add(1, std::memory_order_seq_cst);
+        // Dekker with gc_set_phase's bump and load: if the bump is not seen
+        // here, gc_set_phase sees this count and waits for it.
+        if (phaseseq.load(std::memory_order_seq_cst) == seq) return seq & 1;
+        inflight[seq & 1].fetch_sub(1, std::memory_order_seq_cst);
+    }
+}
+
+// gp is held by the caller's scan bit: do the phase's work once. outside:
+// the scanner is not the quiescer (a self-scan or gort_stopg): it counts for
+// the phase barrier and tells a waiting quiescer.
+void scan_claimed(G *gp, uint32_t status, uintptr_t sp, bool outside) {
+    if (!outside) {
+        if (!gcworkdone(gp)) gcphasework(gp, status, sp);
+        gp->preemptscan.store(false, std::memory_order_relaxed);
+        return;
+    }
+    uint32_t bucket = phase_enter();
+    if (!gcworkdone(gp)) gcphasework(gp, status, sp);
     gp->preemptscan.store(false, std::memory_order_relaxed);
-    if (notify) notify_progress();
+    inflight[bucket].fetch_sub(1, std::memory_order_release);
+    notify_progress();
 }
 
 // Asks a running gp to scan itself at its next safe point (seed: the
 // Grunning case of stopg). False if gp was not running any more.
 bool request_selfscan(G *gp) {
     if (!castogscanstatus(gp, Grunning, Gscanrunning)) return false;
-    if (!gp->gcworkdone.load(std::memory_order_acquire)) {
+    if (!gcworkdone(gp)) {
         gp->preemptscan.store(true, std::memory_order_relaxed);
         gp->preempt.store(true, std::memory_order_relaxed);
         gp->stackguard0.store(kStackPreempt, std::memory_order_relaxed);
@@ -101,15 +133,15 @@ bool request_selfscan(G *gp) {
     return true;
 }
 
-// seed: the gcworkdone reset of mquiesce, for a whole cycle at once
-// (mquiesce, gc_set_phase); dead goroutines are no-op scans. Goroutines
-// created later (past len) are not part of it.
-void resetcycle(std::size_t len) {
-    for (std::size_t i = 0; i < len; i++) {
-        G *gp = allg_at(i);
-        if (gp == nullptr) break;
-        gp->gcworkdone.store(readgstatus(gp) == Gdead, std::memory_order_release);
-    }
+// seed: the gcworkdone reset of mquiesce. A new cycle (gclock held): every
+// goroutine is "not done" at once, with no pass over the Gs (a per-G reset
+// inside the scanning pass would clear a goroutine that another thread's
+// gort_stopg had already scanned in this cycle, and scan it twice). Dead
+// goroutines are no-op scans, marked done when a pass meets them.
+void resetcycle() {
+    uint32_t e = gcepoch.load(std::memory_order_relaxed) + 1;
+    if (e == 0) e = 1;  // 0 is a fresh G's "never done"
+    gcepoch.store(e, std::memory_order_release);
 }
 
 // seed: the Gscanenqueue case of castogscanstatus, retried: a GC helper may
@@ -129,7 +161,7 @@ void claim_self(G *gp, uint32_t scanstatus) {
 // the work.
 bool stopg(G *gp, bool byquiescer) {
     for (int spins = 0;; spins++) {
-        if (gp->gcworkdone.load(std::memory_order_acquire)) return false;
+        if (gcworkdone(gp)) return false;
         uint32_t s = readgstatus(gp);
         switch (s) {
             default:
@@ -145,7 +177,7 @@ bool stopg(G *gp, bool byquiescer) {
             case Gwaiting:
                 // Claim goroutine by setting scan bit.
                 if (!castogscanstatus(gp, s, s | Gscan)) break;
-                if (gp->gcworkdone.load(std::memory_order_acquire)) {
+                if (gcworkdone(gp)) {
                     // Another scanner finished it between our first check
                     // and the claim: hand it back (at most one scan).
                     casfrom_Gscanstatus(gp, s | Gscan, s);
@@ -257,14 +289,11 @@ void mquiesce(G *gpmaster) {
     unlock(&gclock);
     last_cycle.store(nanotime(), std::memory_order_relaxed);
     std::size_t activeglen = allglen();
-    // The whole reset before the master's scan, the cycle's first: a
-    // gort_stopg on another thread that scans a goroutine after that is
-    // seen by the passes below (gcworkdone), where a reset per goroutine in
-    // the first pass would clear it and scan the goroutine a second time.
-    resetcycle(activeglen);
+    // The reset before the master's scan, the cycle's first (see
+    // resetcycle).
+    resetcycle();
     // The master first (departure: see the top of the file). Its context
     // was saved by mcall.
-    gpmaster->gcworkdone.store(false, std::memory_order_relaxed);
     scan_claimed(gpmaster, Grunning, reinterpret_cast<uintptr_t>(gpmaster->sched_sp), false);
 
     for (std::size_t i = 0; i < activeglen; i++) {
@@ -282,10 +311,10 @@ void mquiesce(G *gpmaster) {
         G *gp = allg_at(i);
         prefetch_g(allg_at(i + kPrefetchAhead));
         if (gp == gpmaster) continue;
-        while (!gp->gcworkdone.load(std::memory_order_acquire)) {
+        while (!gcworkdone(gp)) {
             uint32_t status = readgstatus(gp);
             if (status == Gdead) {
-                gp->gcworkdone.store(true, std::memory_order_relaxed);  // scan is a noop
+                gcworkdone_set(gp);  // scan is a noop
                 break;
             }
             if (held_by(gp, gpmaster, status)) {
@@ -305,7 +334,7 @@ void mquiesce(G *gpmaster) {
         }
         // seed: the bottom consistency check (mstopandscang:bottom). Only a
         // new cycle clears gcworkdone, and gclock keeps one from starting.
-        if (!gp->gcworkdone.load(std::memory_order_acquire) && readgstatus(gp) != Gdead) {
+        if (!gcworkdone(gp) && readgstatus(gp) != Gdead) {
             printstr("mstopandscang:bottom: post scan gp=");
             printptr(gp);
             printstr("->gcworkdone still false\n");
@@ -366,7 +395,7 @@ bool gcscan_safepoint(G *gp) {
 
 void gchelp(G *gp, uint32_t newval) {
     for (int spins = 0; gp->preemptscan.load(std::memory_order_relaxed); spins++) {
-        if (gp->gcworkdone.load(std::memory_order_acquire)) {
+        if (gcworkdone(gp)) {
             gp->preemptscan.store(false, std::memory_order_relaxed);
             return;
         }
@@ -389,9 +418,14 @@ bool gc_set_phase(uint32_t phase, uint32_t *old) {
     *old = gcphase.load(std::memory_order_relaxed);
     if (phase == 1 /* GORT_GC_SCAN */ && *old != phase) {
         last_cycle.store(nanotime(), std::memory_order_relaxed);
-        resetcycle(allglen());
+        resetcycle();
     }
-    gcphase.store(phase, std::memory_order_release);
+    gcphase.store(phase, std::memory_order_seq_cst);
+    // The phase barrier (see phase_enter): drain the scans that may have
+    // read the old phase. They are host callbacks that must not block.
+    uint32_t oldbucket = phaseseq.fetch_add(1, std::memory_order_seq_cst) & 1;
+    for (int spins = 0; inflight[oldbucket].load(std::memory_order_seq_cst) != 0; spins++)
+        if (spins > 64) osyield();
     unlock(&gclock);
     return true;
 }

@@ -13,11 +13,29 @@
 // goroutine's gcworkdone cleared).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 #include "core/runtime2.h"
 
 namespace gort {
+
+// The current scan cycle; a new cycle increments it (never to 0, a fresh
+// G's value). Written under gclock.
+extern std::atomic<uint32_t> gcepoch;
+
+// seed: gp.gcworkdone. The field is read first (acquire): whoever stored it
+// had read the epoch it stored, so the epoch read after it is that one or
+// later (read-read coherence), and a goroutine done in this cycle is never
+// taken for one done in an earlier cycle.
+inline bool gcworkdone(const G *gp, std::memory_order mo = std::memory_order_acquire) {
+    uint32_t done = gp->gcworkdone.load(mo);
+    return done == gcepoch.load(mo == std::memory_order_seq_cst ? mo : std::memory_order_relaxed);
+}
+// seed: gp.gcworkdone = true. Under gp's scan bit (or for a dead gp).
+inline void gcworkdone_set(G *gp) {
+    gp->gcworkdone.store(gcepoch.load(std::memory_order_relaxed), std::memory_order_release);
+}
 
 // byquiescer: called by mquiesce, which also shrinks the managed stack of a
 // goroutine it claims, and does not need to be told of the scan.

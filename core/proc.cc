@@ -23,6 +23,7 @@
 #include "core/proc.h"
 
 #include "core/atomics.h"
+#include "core/gcscan.h"
 #include "core/gstatus.h"
 #include "core/mstack.h"
 #include "core/netpoll.h"
@@ -443,7 +444,7 @@ void goexit0(G *gp) {
     // GC: a dead goroutine counts as scanned (seed: mquiesce's no-op scan);
     // a pending request dies with it.
     gp->preemptscan.store(false, std::memory_order_relaxed);
-    gp->gcworkdone.store(true, std::memory_order_release);
+    gcworkdone_set(gp);
     gp->m = nullptr;
     gp->lockedm = nullptr;
     mp->lockedg = nullptr;

@@ -108,10 +108,11 @@ struct alignas(64) G {
     G *schedlink = nullptr;         // protected by whichever queue holds the g
     std::atomic<bool> preempt{false};       // seed: g.preempt
     // GC scan protocol (core/gcscan.h). preemptscan: a scan is asked of
-    // the running g at its next safe point. gcworkdone: scanned (or found
-    // dead) in the current cycle; set under the scan bit.
+    // the running g at its next safe point. gcworkdone: the cycle (gcepoch)
+    // in which g was last scanned or found dead; "done" is equality with the
+    // current cycle (gcworkdone() in gcscan.h). Set under the scan bit.
     std::atomic<bool> preemptscan{false};   // seed: g.preemptscan
-    std::atomic<bool> gcworkdone{false};    // seed: g.gcworkdone
+    std::atomic<uint32_t> gcworkdone{0};    // seed: g.gcworkdone (a bool there)
     // Who holds the claim of gort_stopg (0: none or an internal claim).
     std::atomic<uintptr_t> gcscanowner{0};
     // Not counted by checkdead/numgoroutine (g0s, the forcegc goroutine).

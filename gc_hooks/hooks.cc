@@ -29,6 +29,11 @@ struct Hooks {
 std::atomic<Hooks *> current{nullptr};
 Hooks *retired = nullptr;
 
+// Depth of scan_g calls on this thread. A scan runs on g0 or on a host
+// thread, or on a goroutine's stack inside casgstatus; none switches
+// goroutines while scan_g runs, so a thread_local is exact here.
+thread_local int in_scan_g = 0;
+
 struct SetArg {
     Hooks *nh;
 };
@@ -83,12 +88,16 @@ void gcphasework(G *gp, uint32_t status, uintptr_t saved_sp) {
             s.stack_lo = reinterpret_cast<const void *>(gp->stack.lo);
             s.stack_hi = reinterpret_cast<const void *>(gp->stack.hi);
             s.saved_sp = reinterpret_cast<const void *>(saved_sp);
+            in_scan_g++;
             h->h.scan_g(&s, h->h.ctx);
+            in_scan_g--;
             break;
         }
     }
-    gp->gcworkdone.store(true, std::memory_order_release);  // the scanner then notifies (core/gcscan.cc)
+    gcworkdone_set(gp);  // the scanner then notifies (core/gcscan.cc)
 }
+
+bool in_scan_callback() { return in_scan_g != 0; }
 
 int64_t gc_force_period() {
     Hooks *h = current.load(std::memory_order_acquire);

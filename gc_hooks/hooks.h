@@ -13,6 +13,10 @@ namespace gort {
 // by the caller; nullptr removes the hooks.
 int gc_set_hooks(const gort_gc_hooks *h);
 
+// This thread is inside a scan_g callback (gort_gc_set_phase would wait for
+// the scan it is part of).
+bool in_scan_callback();
+
 // seed: scanstack's precise half. gp is held at a safe point. Visits each
 // pointer slot of its managed stack by the stack maps (innermost frame
 // first), then its registered roots.

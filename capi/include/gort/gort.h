@@ -668,10 +668,14 @@ typedef struct gort_gc_hooks {
 
 /* Installs hooks (copied), or removes them (h NULL). GORT_EINVAL for a bad
  * size, a NULL scan_g or a negative period; GORT_EBUSY during a scan cycle
- * in progress (gort_quiesce). Hooks are removed by gort_shutdown. */
+ * in progress (gort_quiesce) or from inside scan_g. Hooks are removed by
+ * gort_shutdown. */
 GORT_API int gort_gc_set_hooks(const gort_gc_hooks *h);
 /* Sets the phase (GORT_GC_OFF at init; GORT_EINVAL for others; GORT_EBUSY
- * during gort_quiesce). Returns the previous phase. */
+ * during gort_quiesce or from inside scan_g). Returns the previous phase,
+ * once no scan_g that may have seen the previous phase is still running
+ * (a scan in progress on another thread is waited for), so a collector may
+ * rely on the new phase from then on. */
 GORT_API int gort_gc_set_phase(int phase);
 GORT_API int gort_gc_phase(void);
 
