@@ -49,6 +49,10 @@ inline int may_block(G *gp) {
     return GORT_OK;
 }
 
+// holds_stopped_world: gp stopped the world with gort_stop_the_world and
+// has not restarted it (capi_sched.cc).
+bool holds_stopped_world(const G *gp);
+
 // initialised: gort_init has returned (any later state).
 inline bool initialised() {
     RtState s = rtstate();

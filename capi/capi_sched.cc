@@ -3,6 +3,7 @@
 // pinning, deadlock hook. Each validates, then calls into core/.
 #include "capi/capi_internal.h"
 #include "core/atomics.h"
+#include "core/gcscan.h"
 #include "core/proc.h"
 
 using namespace gort;
@@ -17,6 +18,10 @@ std::atomic<G *> world_stopper{nullptr};
 // goroutine's frames at or above it stay live during the system call.
 #define GORT_CALLER_SP() (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) + 16)
 }  // namespace
+
+bool gort::capi::holds_stopped_world(const G *gp) {
+    return gp != nullptr && world_stopper.load(std::memory_order_relaxed) == gp;
+}
 
 extern "C" {
 
@@ -55,6 +60,9 @@ GORT_API int gort_safepoint(void) {
         return gp == gp->m->g0 ? GORT_ENOTG : 0;
     if (gp == gp->m->g0) return GORT_ENOTG;
     if (in_syscall(gp)) return GORT_ESTATE;
+    // seed: newstack's preemptscan branch: a GC scan asked of this
+    // goroutine is done here, and it goes on running (even pinned).
+    if (gcscan_safepoint(gp)) return 0;
     // Pinned, holding the stopped world or a runtime lock: the request stays
     // pending until the goroutine may yield (unpin restores it).
     if (gp->m->locks != 0) return 0;

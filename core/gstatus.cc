@@ -1,6 +1,7 @@
 // core/gstatus.cc - see gstatus.h.
 #include "core/gstatus.h"
 
+#include "core/gcscan.h"
 #include "core/lock_futex.h"
 #include "core/throw.h"
 
@@ -73,13 +74,20 @@ bool castogscanstatus(G *gp, uint32_t oldval, uint32_t newval) {
 void casgstatus(G *gp, uint32_t oldval, uint32_t newval) {
     if ((oldval & Gscan) != 0 || (newval & Gscan) != 0 || oldval == newval)
         badstatus("casgstatus: bad incoming values", gp, oldval, newval);
+    // Help GC if needed: a goroutine asked to scan itself (stopg) that
+    // leaves Grunning for a park, a yield or a system call does it here,
+    // its context saved (core/gcscan.h). Departure: the seed helps only when
+    // its CAS fails (and without holding the scan bit); gort checks first
+    // too, so the request is served at this safe point rather than by the
+    // quiescer later.
+    bool helps = oldval == Grunning && (newval == Gwaiting || newval == Grunnable || newval == Gsyscall);
+    if (helps && gp->preemptscan.load(std::memory_order_relaxed)) gchelp(gp, newval);
     for (int spins = 0; !cas_status(gp, oldval, newval); spins++) {
         if (oldval == Gwaiting && gp->atomicstatus.load(std::memory_order_relaxed) == Grunnable) {
             gothrow("casgstatus: waiting for Gwaiting but is Grunnable");
         }
-        // Help GC if needed (seed: gcphasework when preemptscan is set on a
-        // Grunning/Gsyscall g): wired by the GC hooks issue, where
-        // preemptscan is first set.
+        // A GC helper held Gscanrunning for a moment (stopg's request).
+        if (helps && gp->preemptscan.load(std::memory_order_relaxed)) gchelp(gp, newval);
         if (spins > 64) osyield();
     }
 }

@@ -22,6 +22,7 @@
 #include "arch/context.h"
 #include "core/atomics.h"
 #include "core/gstatus.h"
+#include "core/helpgc.h"
 #include "core/netpoll.h"
 #include "core/proc.h"
 #include "core/runq.h"
@@ -238,17 +239,20 @@ void stopm() {
         mp->spinning = false;
         xadd_full(sched.nmspinning, uint32_t(-1));
     }
-    lock(&sched.lock);
-    if (mshouldexit(mp)) {
+    for (;;) {  // seed: retry
+        lock(&sched.lock);
+        if (mshouldexit(mp)) {
+            unlock(&sched.lock);
+            mexit(mp);
+        }
+        mput(mp);
+        checkdead();
         unlock(&sched.lock);
-        mexit(mp);
+        run_deadlock_hook();
+        mpark(mp);
+        if (mp->helpgc == 0) break;
+        gchelper();  // woken by helpgc during stop-the-world: help, then sleep again
     }
-    mput(mp);
-    checkdead();
-    unlock(&sched.lock);
-    run_deadlock_hook();
-    mpark(mp);
-    // (seed: the helpgc branch; GC helper Ms come with the GC hooks issue.)
     acquirep(mp->nextp);
     mp->nextp = nullptr;
 }

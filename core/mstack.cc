@@ -5,6 +5,7 @@
 
 #include "core/atomics.h"
 #include "core/funcinfo.h"
+#include "core/gcscan.h"
 #include "core/gstatus.h"
 #include "core/proc.h"
 #include "core/runtime.h"
@@ -241,9 +242,10 @@ int newstack(G *gp, std::size_t need) {
     if (gp == mp->g0) gothrow("runtime: preempt g0");
     if (gp->stackguard0.load(std::memory_order_relaxed) == kStackPreempt) {
         if (mp->p == nullptr && mp->locks == 0) gothrow("runtime: g is running but p is not");
-        // seed: if gp.preemptscan { gcphasework(gp); ... } -- the GC hooks
-        // issue scans the goroutine here, clears preempt/preemptscan, resets
-        // stackguard0 and returns.
+        // seed: if gp.preemptscan { gcphasework(gp); ... }: the goroutine
+        // scans itself, preempt and the request are cleared, and the push
+        // goes on.
+        if (gcscan_safepoint(gp)) return GORT_OK;
         // Be conservative about where we preempt: not while the host holds
         // runtime locks (m->locks) or the P is being stopped.
         if (mp->locks != 0 || mp->p->status.load(std::memory_order_relaxed) != Prunning) {

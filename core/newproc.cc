@@ -70,7 +70,7 @@ G *malg(std::size_t stacksize) {
 // may be split (moved) under it; execution stacks never move, so gort runs it
 // on the caller's stack and saves two switches per spawn.
 G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_t stacksize, bool lock_os_thread,
-            int64_t *goid_out) {
+            int64_t *goid_out, bool issystem) {
     G *g = getg();
     if (fn == nullptr) gothrow("go of nil func value");
     P *pp = (g != nullptr) ? g->m->p : nullptr;
@@ -106,6 +106,8 @@ G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_
     newg->local = nullptr;
     newg->waitreason = nullptr;
     newg->preempt.store(false, std::memory_order_relaxed);
+    newg->issystem.store(issystem, std::memory_order_relaxed);
+    if (issystem) sched.nsysg.fetch_add(1, std::memory_order_relaxed);  // system goroutines never exit
     gostartcall(newg, sp);
 
     if (pp != nullptr) {
@@ -232,6 +234,7 @@ int32_t gcount() {
         n -= load_relaxed(pp->gfreecnt);
     }
     n -= extram_idle_gs();  // foreign threads' goroutines between calls
+    n -= load_relaxed(sched.nsysg);
     return n < 0 ? 0 : int32_t(n);
 }
 

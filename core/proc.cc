@@ -440,6 +440,10 @@ void goexit1() {
 void goexit0(G *gp) {
     M *mp = getg()->m;
     casgstatus(gp, Grunning, Gdead);
+    // GC: a dead goroutine counts as scanned (seed: mquiesce's no-op scan);
+    // a pending request dies with it.
+    gp->preemptscan.store(false, std::memory_order_relaxed);
+    gp->gcworkdone.store(true, std::memory_order_release);
     gp->m = nullptr;
     gp->lockedm = nullptr;
     mp->lockedg = nullptr;

@@ -59,8 +59,9 @@ void checkmcount();                                       // seed: checkmcount
 // goroutine or g0 with a P, or from a host thread (no M: the g goes to the
 // global queue). stacksize 0: the default. The returned G may already have
 // run and exited (and been reused): read its goid through goid_out.
+// issystem: a runtime goroutine (gcount and checkdead skip it).
 G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_t stacksize,
-            bool lock_os_thread, int64_t *goid_out = nullptr);
+            bool lock_os_thread, int64_t *goid_out = nullptr, bool issystem = false);
 G *malg(std::size_t stacksize);                           // seed: malg
 void gfput(P *pp, G *gp);                                 // seed: gfput
 G *gfget(P *pp);                                          // seed: gfget

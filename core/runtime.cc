@@ -28,6 +28,9 @@
 #include "capi/include/gort/gort.h"
 #include "core/atomics.h"
 #include "core/chan.h"
+#include "core/forcegc.h"
+#include "core/gcscan.h"
+#include "core/gcwork.h"
 #include "core/gstatus.h"
 #include "core/netpoll.h"
 #include "core/proc.h"
@@ -45,6 +48,16 @@ DebugVars debug;
 extern void (*main_goroutine_fn)(void *);
 extern std::atomic<uint64_t> foreign_created;
 
+int ncpu() {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0) return n;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? int(n) : 1;
+}
+
 namespace {
 
 std::atomic<int> state{int(RtState::Uninit)};
@@ -55,16 +68,6 @@ void *mainarg = nullptr;
 bool cas_state(RtState from, RtState to) {
     int f = int(from);
     return state.compare_exchange_strong(f, int(to), std::memory_order_acq_rel);
-}
-
-int ncpu() {
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) {
-        int n = CPU_COUNT(&set);
-        if (n > 0) return n;
-    }
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? int(n) : 1;
 }
 
 // Parses a positive decimal; false if malformed.
@@ -167,6 +170,9 @@ void release_all() {
     netpoll_release();  // before rtalloc_release: frees its pollDesc table
     stack_release_all();
     mstack_release_all();  // stacks: funcinfo registry, maxstacksize
+    gc_hooks_release();    // GC hooks: hooks, phase
+    gcscan_release();
+    forcegc_release();
     rtalloc_release();
     store_relaxed(gomaxprocs, 0);
     sched.~SchedT();
@@ -243,6 +249,7 @@ bool parse_debug(const char *s, DebugVars *dv) {
         if (nlen == 10 && std::strncmp(s, "stackdebug", 10) == 0) d.stackdebug = v;
         if (nlen == 6 && std::strncmp(s, "gcdead", 6) == 0) d.gcdead = v;
         if (nlen == 10 && std::strncmp(s, "invalidptr", 10) == 0) d.invalidptr = v;
+        if (nlen == 16 && std::strncmp(s, "gcshrinkstackoff", 16) == 0) d.gcshrinkstackoff = v;
         // Unknown names are ignored, as GODEBUG does.
         s = end ? end + 1 : s + len;
     }

@@ -14,6 +14,7 @@ namespace gort {
 enum class RtState : int { Uninit = 0, Initializing, Init, Running, RunningMain, Stopped, ShuttingDown };
 
 RtState rtstate();
+int ncpu();  // CPUs this process may run on
 
 // GORT_DEBUG keys (seed: GODEBUG's schedtrace/scheddetail, plus gort's).
 struct DebugVars {
@@ -28,6 +29,7 @@ struct DebugVars {
     int64_t stackdebug = 0;       // seed: stackDebug, 1..4
     int64_t gcdead = 0;           // poison dead managed-stack slots when copying
     int64_t invalidptr = 1;       // fatal error on a small integer in a pointer slot
+    int64_t gcshrinkstackoff = 0; // gort_quiesce does not shrink managed stacks (Go's GODEBUG key)
 };
 extern DebugVars debug;
 

@@ -107,9 +107,16 @@ struct alignas(64) G {
     M *lockedm = nullptr;           // owner; read by schedule on other Ms after a run-queue handoff
     G *schedlink = nullptr;         // protected by whichever queue holds the g
     std::atomic<bool> preempt{false};       // seed: g.preempt
-    std::atomic<bool> preemptscan{false};   // seed: g.preemptscan (GC hooks issue)
-    std::atomic<bool> gcworkdone{false};    // seed: g.gcworkdone (GC hooks issue)
-    bool issystem = false;          // not counted by checkdead/numgoroutine
+    // GC scan protocol (core/gcscan.h). preemptscan: a scan is asked of
+    // the running g at its next safe point. gcworkdone: scanned (or found
+    // dead) in the current cycle; set under the scan bit.
+    std::atomic<bool> preemptscan{false};   // seed: g.preemptscan
+    std::atomic<bool> gcworkdone{false};    // seed: g.gcworkdone
+    // Who holds the claim of gort_stopg (0: none or an internal claim).
+    std::atomic<uintptr_t> gcscanowner{0};
+    // Not counted by checkdead/numgoroutine (g0s, the forcegc goroutine).
+    // Written before the g is published (Gdead -> Grunnable), read anywhere.
+    std::atomic<bool> issystem{false};
     bool lock_on_start = false;     // gort_go_opts.lock_os_thread
     const char *waitreason = nullptr;  // owner while parking; dumps read it racily
     void *param = nullptr;          // seed: g.param
@@ -198,6 +205,9 @@ struct alignas(64) M {
     void (*cgo_fn)(void *) = nullptr;  // extra M: the call gort_call_as_goroutine runs
     void *cgo_arg = nullptr;
     bool cgo_done = false;          // extra M: cgo_fn returned (not abandoned by shutdown)
+    // seed: m.helpgc. Set (with the job, core/helpgc.cc) by the holder of
+    // the stopped world before it wakes this idle M; stopm runs gchelper.
+    int32_t helpgc = 0;
     // ---- stacks (stack1.go) ----
     // Alternate signal stack for the stack-overflow handler (seed: minit,
     // m.gsignal; core/stack_guard.cc). The thread's mapping (newosproc)
@@ -279,6 +289,8 @@ struct SchedT {
     // Foreign threads (core/extram.cc): extra Ms not bound to a thread are
     // not counted by checkdead either (lock).
     int32_t nmextraidle = 0;
+    // System goroutines (the forcegc goroutine): not counted by gcount.
+    std::atomic<int32_t> nsysg{0};
     std::atomic<bool> deadlock_pending{false};  // checkdead found one; the hook runs after unlock (lock to set)
     bool deadlock_reported = false; // the hook ran for this episode; mget clears it (lock)
     std::atomic<bool> forked_child{false};  // this process is the child of a fork

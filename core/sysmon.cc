@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/atomics.h"
+#include "core/forcegc.h"
 #include "core/gstatus.h"
 #include "core/netpoll.h"
 #include "core/proc.h"
@@ -23,8 +24,8 @@ namespace gort {
 
 namespace {
 
-// seed: forcegcperiod / 2. sysmon's longest sleep when every P is idle; the
-// GC hooks issue may shorten it (its forced-GC period).
+// seed: forcegcperiod / 2. sysmon's longest sleep when every P is idle
+// (shorter when a forced GC falls due sooner: core/forcegc.cc).
 constexpr int64_t kSysmonMaxSleep = 60 * 1000000000ll;
 // seed: 10 ms, the time slice of a goroutine and the patience with a P in a
 // syscall when nobody else needs it.
@@ -130,6 +131,10 @@ void sysmon() {
                 int64_t next = timeSleepUntil(), t = nanotime();
                 if (load_relaxed(sched.gcwaiting) == 0 && next != 0 && next - t < sleep) sleep = next > t ? next - t : 0;
                 if (netpollAnyWaiters() && sleep > kPollWaitersSleep) sleep = kPollWaitersSleep;
+                // seed: maxsleep = forcegcperiod/2; gort wakes when a forced
+                // GC falls due (core/forcegc.cc).
+                int64_t gcdue = load_relaxed(sched.gcwaiting) == 0 ? forcegc_due_in(t) : -1;
+                if (gcdue >= 0 && gcdue < sleep) sleep = gcdue;
                 notetsleep(&sched.sysmonnote, sleep);
                 lock(&sched.lock);
                 sched.sysmonwait.store(0);
@@ -144,6 +149,8 @@ void sysmon() {
         // poll network if not polled for more than 10ms; start an M for an
         // overdue timer; find fds closed under their waiters
         sysmon_netpoll(now);
+        // check if we need to force a GC (the host's gc_trigger hook)
+        sysmon_forcegc(now);
         // retake Ps blocked in syscalls and preempt long running Gs
         if (retake(pdesc, now) != 0)
             idle = 0;

@@ -1,0 +1,382 @@
+// core/gcscan.cc - see gcscan.h.
+//
+// Departures from the seed, each for the same reason (a host's collector
+// relies on "scanned exactly once" when gort_quiesce returns, and several
+// threads may claim goroutines at once):
+//   - gcphasework runs only under the scan bit and only if gcworkdone is
+//     still false (the seed's stopg scans whatever it claims, and its
+//     casgstatus helps without the bit, so a goroutine could be scanned by
+//     itself and by a GC helper at once);
+//   - mquiesce scans the master goroutine itself and makes it runnable only
+//     at the end, so gort_quiesce returns after the whole cycle (the seed
+//     readies it first: it could resume while others were still unscanned);
+//   - stopg answers Gscanrunning and Gscanenqueue (another claimant, or a
+//     goroutine scanning itself, or the quiescer) with false where the seed
+//     throws;
+//   - the bottom loop of mquiesce re-issues the request to a running
+//     goroutine on every round and sleeps on a futex that self-scans wake,
+//     where the seed polls stopnote every 100 us.
+#include "core/gcscan.h"
+
+#include "core/atomics.h"
+#include "core/gcwork.h"
+#include "core/gstatus.h"
+#include "core/lock_futex.h"
+#include "core/mstack.h"
+#include "core/proc.h"
+#include "core/runtime.h"
+#include "core/stack_alloc.h"
+#include "core/switch.h"
+#include "core/throw.h"
+
+namespace gort {
+
+namespace {
+
+// gclock: orders a cycle's start and end with gc_set_phase and the hooks.
+mutex gclock;
+bool cycle_active = false;                 // gclock
+std::atomic<int64_t> last_cycle{0};        // nanotime of the last cycle start
+// The quiescer sleeps on progress (at most 100 us, the seed's re-preempt
+// period) while it waits for running goroutines; whoever finishes a scan
+// bumps it if the quiescer said it waits (waiter), so self-scans cost no
+// system call when nobody waits.
+std::atomic<uint32_t> progress{0};
+std::atomic<uint32_t> waiter{0};
+constexpr int64_t kRepreemptNs = 100 * 1000;
+// mquiesce's mode: false for quiesce (ready the master at the end), true for
+// quiesce_stopped (resume it at once). Written by the master before mcall;
+// worldsema (or the stopped world) serialises quiesces.
+bool quiesce_world_stopped = false;
+
+void notify_progress() {
+    if (waiter.load(std::memory_order_seq_cst) != 0 && waiter.exchange(0, std::memory_order_seq_cst) != 0) {
+        progress.fetch_add(1, std::memory_order_seq_cst);
+        futexwakeup(&progress, 1);
+    }
+}
+
+// Sleeps until a scan finishes somewhere or kRepreemptNs pass, unless gp is
+// done already. seq_cst on both sides: either the scanner sees waiter set,
+// or this thread sees gcworkdone (the two stores and loads cannot both miss).
+void wait_progress(G *gp) {
+    uint32_t seen = progress.load(std::memory_order_seq_cst);
+    waiter.store(1, std::memory_order_seq_cst);
+    if (gp->gcworkdone.load(std::memory_order_seq_cst)) return;
+    futexsleep(&progress, seen, kRepreemptNs);
+}
+
+// The lowest live byte of gp's execution stack for a scan.
+uintptr_t scan_sp(const G *gp, uint32_t status) {
+    if (status == Gsyscall) return gp->syscallsp != 0 ? gp->syscallsp : gp->stack.hi;
+    return reinterpret_cast<uintptr_t>(gp->sched_sp);
+}
+
+// gp is held by the caller's scan bit: do the phase's work once.
+void scan_claimed(G *gp, uint32_t status, uintptr_t sp) {
+    if (!gp->gcworkdone.load(std::memory_order_acquire)) gcphasework(gp, status, sp);
+    gp->preemptscan.store(false, std::memory_order_relaxed);
+    notify_progress();
+}
+
+// Asks a running gp to scan itself at its next safe point (seed: the
+// Grunning case of stopg). False if gp was not running any more.
+bool request_selfscan(G *gp) {
+    if (!castogscanstatus(gp, Grunning, Gscanrunning)) return false;
+    if (!gp->gcworkdone.load(std::memory_order_acquire)) {
+        gp->preemptscan.store(true, std::memory_order_relaxed);
+        gp->preempt.store(true, std::memory_order_relaxed);
+        gp->stackguard0.store(kStackPreempt, std::memory_order_relaxed);
+    }
+    casfrom_Gscanstatus(gp, Gscanrunning, Grunning);  // publishes the request
+    return true;
+}
+
+// seed: gcworkdone reset at the top of mquiesce. Goroutines created later
+// (past len) are not part of the cycle.
+void resetcycle(std::size_t len) {
+    for (std::size_t i = 0; i < len; i++) {
+        G *gp = allg_at(i);
+        if (gp == nullptr) break;
+        gp->gcworkdone.store(readgstatus(gp) == Gdead, std::memory_order_release);
+    }
+}
+
+// seed: the Gscanenqueue case of castogscanstatus, retried: a GC helper may
+// hold Gscanrunning for a moment (request_selfscan).
+void claim_self(G *gp, uint32_t scanstatus) {
+    for (int spins = 0; !castogscanstatus(gp, Grunning, scanstatus); spins++)
+        if (spins > 64) osyield();
+}
+
+}  // namespace
+
+// seed: stopg. Ensures that gp is stopped at a GC safe point where its
+// stack can be scanned (or, for a moving collector, its pointers flipped).
+// true: gp is held there (scan bit) until the caller's restartg. false: the
+// caller is not responsible for restartg; gp is dead, scanned already, or
+// someone else (gp itself at its next safe point, another GC thread) does
+// the work.
+bool stopg(G *gp) {
+    for (int spins = 0;; spins++) {
+        if (gp->gcworkdone.load(std::memory_order_acquire)) return false;
+        uint32_t s = readgstatus(gp);
+        switch (s) {
+            default:
+                dumpgstatus(gp);
+                gothrow("stopg: gp->atomicstatus is not valid");
+            case Gidle:
+            case Gdead:
+                return false;
+            case Gcopystack:
+                break;  // Loop until a new stack is in place.
+            case Grunnable:
+            case Gsyscall:
+            case Gwaiting:
+                // Claim goroutine by setting scan bit.
+                if (!castogscanstatus(gp, s, s | Gscan)) break;
+                if (gp->gcworkdone.load(std::memory_order_acquire)) {
+                    // Another scanner finished it between our first check
+                    // and the claim: hand it back (at most one scan).
+                    casfrom_Gscanstatus(gp, s | Gscan, s);
+                    return false;
+                }
+                // In scan state, do work.
+                scan_claimed(gp, s, scan_sp(gp, s));
+                return true;
+            case Gscanrunnable:
+            case Gscanwaiting:
+            case Gscansyscall:
+            case Gscanrunning:
+            case Gscanenqueue:
+                // Goroutine already claimed by another GC helper (or by
+                // itself, or it is the quiescer).
+                return false;
+            case Grunning:
+                // Claim goroutine, so we aren't racing with a status
+                // transition away from Grunning; mark it for preemption.
+                if (!request_selfscan(gp)) break;
+                return false;
+        }
+        if (spins > 64) osyield();
+    }
+}
+
+// seed: restartg. The GC requests that this routine be moved from a
+// scanmumble state to a mumble state.
+void restartg(G *gp) {
+    uint32_t s = readgstatus(gp);
+    switch (s) {
+        default:
+            dumpgstatus(gp);
+            gothrow("restartg: unexpected status");
+        case Gdead:
+            break;  // ok
+        case Gscanrunnable:
+        case Gscanwaiting:
+        case Gscansyscall:
+            casfrom_Gscanstatus(gp, s, s & ~uint32_t(Gscan));
+            break;
+        // Scan is now completed. Goroutine now needs to be made runnable.
+        // We put it on the run queue (ready).
+        case Gscanenqueue:
+            casfrom_Gscanstatus(gp, Gscanenqueue, Gwaiting);
+            if (gp != getg()->m->curg.load(std::memory_order_relaxed)) gothrow("processing Gscanenqueue on wrong m");
+            dropg();
+            ready(gp);
+            break;
+    }
+}
+
+// seed: stopscanstart
+void stopscanstart(G *gp) {
+    G *g = getg();
+    if (g == gp) gothrow("GC not moved to G0");
+    if (stopg(gp)) {
+        if (!isscanstatus(readgstatus(gp))) {
+            dumpgstatus(gp);
+            gothrow("GC not in scan state");
+        }
+        restartg(gp);
+    }
+}
+
+// gort_stopg: stopg, recording who holds the claim for gort_restartg.
+bool stopg_for(G *gp, uintptr_t owner) {
+    if (!stopg(gp)) return false;
+    gp->gcscanowner.store(owner, std::memory_order_relaxed);
+    return true;
+}
+
+bool restartg_for(G *gp, uintptr_t owner) {
+    uint32_t s = readgstatus(gp);
+    if (s != Gscanrunnable && s != Gscanwaiting && s != Gscansyscall) return false;
+    uintptr_t cur = owner;
+    if (!gp->gcscanowner.compare_exchange_strong(cur, 0, std::memory_order_relaxed)) return false;
+    restartg(gp);
+    return true;
+}
+
+namespace {
+
+// seed: mquiesce. Runs on g0 and does the actual work; the master is held
+// in Gscanenqueue (quiesce) or Gscanrunning (quiesce_stopped) meanwhile.
+void mquiesce(G *gpmaster) {
+    lock(&gclock);
+    cycle_active = true;
+    unlock(&gclock);
+    last_cycle.store(nanotime(), std::memory_order_relaxed);
+    std::size_t activeglen = allglen();
+    resetcycle(activeglen);
+    // The master first (departure: see the top of the file). Its context
+    // was saved by mcall.
+    gpmaster->gcworkdone.store(false, std::memory_order_relaxed);
+    scan_claimed(gpmaster, Grunning, reinterpret_cast<uintptr_t>(gpmaster->sched_sp));
+
+    for (std::size_t i = 0; i < activeglen; i++) {
+        G *gp = allg_at(i);
+        if (gp == gpmaster) continue;
+        // seed (markroot): shrink a stack if not much of it is being used,
+        // before claiming gp (shrinkstack claims it with Gcopystack).
+        if (debug.gcshrinkstackoff == 0) shrinkstack(gp);
+        stopscanstart(gp);
+    }
+
+    // Check that each G's gcwork (such as scanning) has been done. If not do
+    // it now. You can end up doing work here if the request to a Grunning
+    // goroutine has not been served yet, or in some race situations (for
+    // example a runnable goes dead and is started up again).
+    for (std::size_t i = 0; i < activeglen; i++) {
+        G *gp = allg_at(i);
+        if (gp == gpmaster) continue;
+        while (!gp->gcworkdone.load(std::memory_order_acquire)) {
+            uint32_t status = readgstatus(gp);
+            if (status == Gdead) {
+                gp->gcworkdone.store(true, std::memory_order_relaxed);  // scan is a noop
+                break;
+            }
+            if (status == Grunning || status == Gcopystack || isscanstatus(status)) {
+                // Running, or held for a moment by someone else (a scanner,
+                // a dump, a stack copy): (re)issue the request and wait.
+                if (status == Grunning) request_selfscan(gp);
+                wait_progress(gp);
+            } else {
+                stopscanstart(gp);
+            }
+        }
+    }
+    waiter.store(0, std::memory_order_relaxed);
+
+    // seed: the bottom consistency checks. (A goroutine in a scan state here
+    // is not an error in gort: dumps and host GC threads claim goroutines
+    // too.)
+    for (std::size_t i = 0; i < activeglen; i++) {
+        G *gp = allg_at(i);
+        uint32_t status = readgstatus(gp);
+        if (!gp->gcworkdone.load(std::memory_order_acquire) && status != Gdead) {
+            printstr("mstopandscang:bottom: post scan gp=");
+            printptr(gp);
+            printstr("->gcworkdone still false\n");
+            dumpgstatus(gp);
+            gothrow("quiesce: goroutine not scanned");
+        }
+    }
+    shrinkfinish();  // seed: old stacks of shrunk goroutines are freed once the cycle ends
+
+    lock(&gclock);
+    cycle_active = false;
+    unlock(&gclock);
+
+    if (quiesce_world_stopped) {
+        casfrom_Gscanstatus(gpmaster, Gscanrunning, Grunning);
+        gogo(gpmaster);
+    }
+    restartg(gpmaster);  // enqueue the calling goroutine
+    schedule();          // Never returns.
+}
+
+}  // namespace
+
+// seed: quiesce. Moves all the goroutines to a GC safepoint.
+void quiesce(G *mastergp) {
+    claim_self(mastergp, Gscanenqueue);
+    quiesce_world_stopped = false;
+    // Now move this to the g0 (aka m) stack. g0 will scan every goroutine
+    // and put mastergp on the run queue.
+    mcall(mquiesce);
+}
+
+void quiesce_stopped(G *gp) {
+    claim_self(gp, Gscanrunning);
+    quiesce_world_stopped = true;
+    mcall(mquiesce);
+}
+
+bool gcscan_safepoint(G *gp) {
+    if (!gp->preemptscan.load(std::memory_order_relaxed)) return false;
+    // On g0, so that the goroutine's registers are saved at sched_sp and
+    // its whole execution stack is at rest for the scan.
+    mcall([](G *self) {
+        claim_self(self, Gscanrunning);
+        scan_claimed(self, Grunning, reinterpret_cast<uintptr_t>(self->sched_sp));
+        casfrom_Gscanstatus(self, Gscanrunning, Grunning);
+        gogo(self);
+    });
+    // seed (newstack): tells the GC preemption was successful. A request
+    // of sysmon or stop-the-world made meanwhile is dropped with it, as in
+    // the seed; both ask again.
+    gp->preempt.store(false, std::memory_order_relaxed);
+    uintptr_t cur = kStackPreempt;
+    gp->stackguard0.compare_exchange_strong(cur, stackguard_reset(gp), std::memory_order_relaxed);
+    return true;
+}
+
+void gchelp(G *gp, uint32_t newval) {
+    for (int spins = 0; gp->preemptscan.load(std::memory_order_relaxed); spins++) {
+        if (gp->gcworkdone.load(std::memory_order_acquire)) {
+            gp->preemptscan.store(false, std::memory_order_relaxed);
+            return;
+        }
+        if (castogscanstatus(gp, Grunning, Gscanrunning)) {
+            uintptr_t sp = newval == Gsyscall ? gp->syscallsp : reinterpret_cast<uintptr_t>(gp->sched_sp);
+            scan_claimed(gp, Grunning, sp);
+            casfrom_Gscanstatus(gp, Gscanrunning, Grunning);
+            return;
+        }
+        if (spins > 64) osyield();
+    }
+}
+
+bool gc_set_phase(uint32_t phase, uint32_t *old) {
+    lock(&gclock);
+    if (cycle_active) {
+        unlock(&gclock);
+        return false;
+    }
+    *old = gcphase.load(std::memory_order_relaxed);
+    if (phase == 1 /* GORT_GC_SCAN */ && *old != phase) {
+        last_cycle.store(nanotime(), std::memory_order_relaxed);
+        resetcycle(allglen());
+    }
+    gcphase.store(phase, std::memory_order_release);
+    unlock(&gclock);
+    return true;
+}
+
+bool gc_if_idle(void (*fn)(void *), void *arg) {
+    lock(&gclock);
+    bool idle = !cycle_active;
+    if (idle) fn(arg);
+    unlock(&gclock);
+    return idle;
+}
+
+int64_t gc_last_cycle() { return last_cycle.load(std::memory_order_relaxed); }
+
+void gcscan_release() {
+    cycle_active = false;
+    last_cycle.store(0, std::memory_order_relaxed);
+    waiter.store(0, std::memory_order_relaxed);
+}
+
+}  // namespace gort
