@@ -320,8 +320,8 @@ const gort_funcinfo graph_fi = {sizeof(gort_funcinfo), "gctest.graph", 6, 0, 1, 
 
 TEST_P(GcCollector, RandomGraphExactReachability) {
     const int mode = GetParam();
-    const int64_t n = scaled(20000, 3000, 8000);
-    const int cycles = int(scaled(60, 15, 30));
+    const int64_t n = scaled(20000, 6000, 20000);
+    const int cycles = int(scaled(60, 30, 60));
     Watchdog wd("RandomGraphExactReachability", 300);
     run_main(2, [&] {
         Heap heap(mode, size_t(4 * n));
@@ -464,13 +464,17 @@ const uint8_t worker_map[] = {bits4(P, P, P, P), bits4(P, S, P, S)};
 const gort_stackmap worker_locals[] = {{16, worker_map}};
 const gort_funcinfo worker_fi = {sizeof(gort_funcinfo), "gctest.worker", 8, 0, 1, worker_locals, nullptr};
 // Nest frames: w0 an object, w1 scalar depth; one argument: the caller's
-// object. Two sizes, so that recursion grows the managed stack quickly.
+// object. Two sizes, so that recursion grows the managed stack quickly. A
+// locals map describes the words just below the frame header, so the big
+// frame's map spans all 300 words to reach w0 and w1.
 const uint8_t nest_map[] = {bits4(P, S, D, D)};
+const uint8_t nest_big_map[75] = {bits4(P, S, D, D)};
 const uint8_t nest_args[] = {bits4(P, 0, 0, 0)};
 const gort_stackmap nest_locals[] = {{4, nest_map}};
+const gort_stackmap nest_big_locals[] = {{600, nest_big_map}};
 const gort_stackmap nest_argmaps[] = {{2, nest_args}};
 const gort_funcinfo nest_small = {sizeof(gort_funcinfo), "gctest.nest_small", 2, 1, 1, nest_locals, nest_argmaps};
-const gort_funcinfo nest_big = {sizeof(gort_funcinfo), "gctest.nest_big", 300, 1, 1, nest_locals, nest_argmaps};
+const gort_funcinfo nest_big = {sizeof(gort_funcinfo), "gctest.nest_big", 300, 1, 1, nest_big_locals, nest_argmaps};
 // A child's frame: w0 chain head, w1 scalar.
 const uint8_t child_map[] = {bits4(P, S, 0, 0)};
 const gort_stackmap child_locals[] = {{4, child_map}};
@@ -486,7 +490,6 @@ struct ChurnShared {
     int rounds;
     Join *epoch = nullptr;
     bool quit = false;
-    uint64_t quiescent_cycles = 0;  // cycles counted right after the last quiescent one
     std::atomic<int64_t> addr_checks{0};
     std::atomic<int64_t> collects{0};
 };
@@ -504,6 +507,7 @@ struct Worker {
     uint64_t dropped = 0, held = 0;
     bool broken = false;
     std::vector<uintptr_t> addrs;  // moving: every held object at the epoch's end
+    uint64_t addrs_cycles = 0;     // cycles completed when addrs was recorded
 
     void **slot(int s) { return s < 3 ? &top()[s] : &roots[s - 3]; }
     minigc_heap *h() { return sh->h; }
@@ -666,16 +670,19 @@ struct Worker {
 
     void epoch_start() {
         if (sh->mode == MINIGC_MOVING && !addrs.empty() && !broken) {
-            // No safe point from here to the comparison: if no cycle ran
-            // since the quiescent one, every object moved exactly once.
+            // No safe point from here to the comparison. After an odd
+            // number of cycles since addrs was recorded, every object is in
+            // the other semispace: at a new address. (After an even number
+            // it may be back at its old one.)
             minigc_stats st;
             minigc_stats_get(h(), &st);
-            if (st.cycles == sh->quiescent_cycles) {
+            if ((st.cycles - addrs_cycles) % 2 == 1) {
                 std::vector<uintptr_t> now;
                 for (int s = 0; s < kSlots; s++) chain_addrs(chains[s], *slot(s), now);
                 bool ok = now.size() == addrs.size();
-                for (size_t i = 0; ok && i < now.size(); i++) ok = now[i] != addrs[i];
-                if (!ok) error("worker %u: objects not moved by the copying cycle", id);
+                for (size_t i = 0; ok && i < now.size(); i++)
+                    ok = now[i] != addrs[i] && !minigc_is_object(h(), reinterpret_cast<void *>(addrs[i]));
+                if (!ok) error("worker %u: %zu objects, %zu before: not all moved by the copying cycle", id, now.size(), addrs.size());
                 sh->addr_checks.fetch_add(1);
             }
         }
@@ -685,6 +692,9 @@ struct Worker {
     void epoch_end() {
         held = 0;
         addrs.clear();
+        minigc_stats st;
+        minigc_stats_get(h(), &st);
+        addrs_cycles = st.cycles;
         for (int s = 0; s < kSlots; s++) {
             held += chains[s].len();
             chain_addrs(chains[s], *slot(s), addrs);
@@ -733,9 +743,9 @@ struct Worker {
 
 TEST_P(GcCollector, ChurnKeepsEveryRootedObject) {
     const int mode = GetParam();
-    const int nworkers = int(scaled(64, 12, 32));
-    const int epochs = int(scaled(30, 6, 12));
-    const int rounds = int(scaled(16, 6, 10));
+    const int nworkers = int(scaled(64, 32, 64));
+    const int epochs = int(scaled(30, 12, 30));
+    const int rounds = int(scaled(16, 8, 16));
     Watchdog wd("ChurnKeepsEveryRootedObject", 400);
     run_main(4, [&] {
         // Per worker: at most 5 chains of 48 live, and per epoch (garbage
@@ -779,7 +789,6 @@ TEST_P(GcCollector, ChurnKeepsEveryRootedObject) {
             ASSERT_EQ(st1.freed, dropped) << "epoch " << e << ": freed != dropped";
             if (mode == MINIGC_MOVING) ASSERT_EQ(st1.moved - st0.moved, held) << "epoch " << e;
             ASSERT_EQ(st1.bad_pointers, 0u) << "epoch " << e;
-            sh.quiescent_cycles = st1.cycles;
         }
         Join j(nworkers);
         sh.epoch = &j;
@@ -822,7 +831,7 @@ const gort_stackmap tree_locals[] = {{2, tree_map}};
 const gort_funcinfo tree_fi = {sizeof(gort_funcinfo), "gctest.tree", 1, 0, 1, tree_locals, nullptr};
 
 TEST(GcCollectorStw, GcHelpersShareTheMark) {
-    const int64_t n = scaled(200000, 20000, 50000);
+    const int64_t n = scaled(200000, 50000, 200000);
     Watchdog wd("GcHelpersShareTheMark", 120);
     run_main(4, [&] {
         Heap heap(MINIGC_STW, size_t(n), 4);
