@@ -55,6 +55,7 @@ struct worker {
     gort_chan *cmd;
     struct list fl, rl;
     uint64_t dropped; /* objects this worker made unreachable */
+    int broken;       /* a mismatch was found: stop mutating */
 };
 
 static minigc_heap *heap;
@@ -62,6 +63,7 @@ static gort_wg wg;
 static int64_t errors; /* atomic */
 
 static void fail(struct worker *w, const char *what, uint64_t a, uint64_t b) {
+    w->broken = 1;
     if (__atomic_fetch_add(&errors, 1, __ATOMIC_RELAXED) < 10)
         fprintf(stderr, "gc_demo: worker %d: %s (%llx, %llx)\n", w->id, what, (unsigned long long)a,
                 (unsigned long long)b);
@@ -93,9 +95,13 @@ static void list_truncate(struct worker *w, struct list *l, void **slot, uint32_
     uint32_t len = l->hi - l->lo;
     if (len <= keep) return;
     minigc_obj *p = *slot;
-    for (uint32_t k = 1; k < keep; k++) {
+    for (uint32_t k = 1; k < keep && p != NULL; k++) {
         if (k == keep - 1) minigc_store(heap, p, 2, NULL); /* its field 2 is the new tail's field 0 */
         p = minigc_field(p, 0);
+    }
+    if (p == NULL) {
+        fail(w, "list broken while truncating", l->no, l->lo);
+        return;
     }
     minigc_store(heap, p, 0, NULL);
     minigc_store(heap, p, 2, NULL);
@@ -167,9 +173,13 @@ static void worker_main(void *arg) {
         gort_chan_recv(w->cmd, &cmd, &ok); /* parks: collections run meanwhile */
         f = gort_mframe_top();
         check_frame(w, f, round);
-        list_verify(w, &w->fl, &f[0]);
-        list_verify(w, &w->rl, &rootlist);
+        if (!w->broken) list_verify(w, &w->fl, &f[0]);
+        if (!w->broken) list_verify(w, &w->rl, &rootlist);
         if (!ok || cmd < 0) break;
+        if (w->broken) {
+            gort_wg_done(&wg);
+            continue;
+        }
         list_push(w, &w->fl, &f[0], PUSH_FRAME);
         list_push(w, &w->rl, &rootlist, PUSH_ROOT);
         if (w->fl.hi - w->fl.lo > MAXLEN) list_truncate(w, &w->fl, &f[0], KEEP);

@@ -461,8 +461,11 @@ static void drain_concurrent(minigc_heap *h) {
 }
 
 /* Parallel drain, the gort_gc_helpers function (world stopped): each run
- * pops and scans until the stack is empty and no run is scanning (only a
- * scanning run can push more), waiting on grey_cv meanwhile. */
+ * pops and scans until the stack is empty and no run is scanning, waiting
+ * on grey_cv meanwhile. Only a scanning run can push more, and it looks at
+ * the stack again after each object, so a run that left as soon as it saw
+ * the stack empty would still leave the mark complete: the wait is what
+ * keeps the helpers sharing the work that the last busy runs uncover. */
 static void drain_parallel(void *arg) {
     minigc_heap *h = arg;
     pthread_mutex_lock(&h->grey_mu);
