@@ -242,7 +242,10 @@ minigc_heap *minigc_new(int mode, size_t nslots, int helpers) {
 
 void minigc_free(minigc_heap *h) {
     if (h == NULL) return;
-    if (attached_heap() == h) set_attached(NULL);
+    if (attached_heap() == h) {
+        gort_gc_set_hooks(NULL);  /* fails harmlessly after gort_shutdown, which removed them */
+        set_attached(NULL);
+    }
     if (h->map != NULL && h->map != MAP_FAILED) munmap(h->map, h->maplen);
     free(h->meta[0]);
     free(h->meta[1]);

@@ -108,7 +108,8 @@ typedef struct minigc_stats {
  * otherwise. NULL if the arguments are bad or memory is short. Needs no
  * runtime; minigc_attach installs its hooks. */
 minigc_heap *minigc_new(int mode, size_t nslots, int helpers);
-/* Releases the heap (detach it first, or shut the runtime down). */
+/* Releases the heap, removing its hooks if it is attached. No cycle may be
+ * running and no goroutine may use the heap any more. */
 void minigc_free(minigc_heap *h);
 
 /* Installs h's scan_g hook (gort_gc_set_hooks; after gort_init). Returns
