@@ -19,9 +19,11 @@
 
 namespace gort {
 
-bool stopg(G *gp);           // seed: stopg
-void restartg(G *gp);        // seed: restartg
-void stopscanstart(G *gp);   // seed: stopscanstart
+// byquiescer: called by mquiesce, which also shrinks the managed stack of a
+// goroutine it claims, and does not need to be told of the scan.
+bool stopg(G *gp, bool byquiescer = false);          // seed: stopg
+void restartg(G *gp);                                 // seed: restartg
+void stopscanstart(G *gp, bool byquiescer = false);  // seed: stopscanstart
 // seed: quiesce. From mastergp (the current goroutine, holding worldsema):
 // returns once every goroutine that existed when it began has been brought
 // to a safe point and, in GORT_GC_SCAN, scanned (the caller too).

@@ -396,6 +396,12 @@ void copystack(G *gp, std::size_t newsize) {
 bool shrinkstack(G *gp) {
     uint32_t oldstatus;
     if (!try_casgcopystack(gp, &oldstatus)) return false;
+    bool shrunk = shrinkstack_held(gp);
+    casgstatus(gp, Gcopystack, oldstatus);  // oldstatus is Gwaiting or Grunnable
+    return shrunk;
+}
+
+bool shrinkstack_held(G *gp) {
     bool shrunk = false;
     if (gp->mstack.lo != 0) {
         std::size_t oldsize = gp->mstack.hi - gp->mstack.lo;
@@ -419,7 +425,6 @@ bool shrinkstack(G *gp) {
             shrunk = true;
         }
     }
-    casgstatus(gp, Gcopystack, oldstatus);  // oldstatus is Gwaiting or Grunnable
     return shrunk;
 }
 

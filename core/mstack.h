@@ -70,7 +70,8 @@ int mstack_root_add(G *gp, void **slot);
 int mstack_root_remove(G *gp, void **slot);
 
 // seed: copystack. Copies gp's managed stack to a new one of newsize
-// bytes. gp runs on this M, or is held in Gcopystack by the caller.
+// bytes. gp runs on this M, or is held by the caller in Gcopystack or by
+// its scan bit (either keeps it off every M and gort_ready waiting).
 void copystack(G *gp, std::size_t newsize);
 // seed: shrinkstack. Halves gp's managed stack if it uses less than a
 // quarter; gp is another goroutine, claimed here with casgcopystack (only
@@ -78,6 +79,10 @@ void copystack(G *gp, std::size_t newsize);
 // hold gp's scan bit (the claim would wait for it for ever): like the
 // seed's markroot, call it before stopg.
 bool shrinkstack(G *gp);
+// The same for a gp the caller already holds by its scan bit (the GC scan
+// protocol shrinks under the claim it scans with, as the seed's markroot
+// shrinks then scans).
+bool shrinkstack_held(G *gp);
 // gort_shrink_stacks: every goroutine's managed stack (shrinkstack, and the
 // caller's own) and parked execution stack (stack_trim), then shrinkfinish.
 int shrink_stacks();

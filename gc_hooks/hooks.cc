@@ -87,7 +87,7 @@ void gcphasework(G *gp, uint32_t status, uintptr_t saved_sp) {
             break;
         }
     }
-    gp->gcworkdone.store(true, std::memory_order_seq_cst);
+    gp->gcworkdone.store(true, std::memory_order_release);  // the scanner then notifies (core/gcscan.cc)
 }
 
 int64_t gc_force_period() {
