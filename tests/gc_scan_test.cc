@@ -690,6 +690,59 @@ TEST_F(GcScan, PhaseAndHooksBusyDuringQuiesce) {
     });
 }
 
+// gort_gc_set_phase is a barrier: while a scan outside gort_quiesce (a
+// goroutine scanning itself at a safe point) runs scan_g, a phase change on
+// another thread does not return; it returns once that scan_g has.
+TEST_F(GcScan, SetPhaseWaitsForScansOfTheOldPhase) {
+    Watchdog wd("SetPhaseWaitsForScansOfTheOldPhase", 60);
+    static std::atomic<int> in_scan, entered, returned, early;
+    in_scan = entered = returned = early = 0;
+    start_background(2);
+    gort_gc_hooks h{};
+    h.size = sizeof h;
+    h.scan_g = [](const gort_scan *, void *) {
+        in_scan.store(1);
+        while (entered.load() == 0) {
+        }
+        // Give the phase change 500 ms to (wrongly) return meanwhile: a
+        // correct one cannot, so this scan always lasts that long.
+        auto t0 = std::chrono::steady_clock::now();
+        while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(500))
+            if (returned.load()) {
+                early.store(1);
+                break;
+            }
+    };
+    ASSERT_EQ(gort_gc_set_hooks(&h), GORT_OK);
+    ASSERT_EQ(gort_gc_set_phase(GORT_GC_SCAN), GORT_GC_OFF);  // a cycle
+    std::atomic<bool> stop{false};
+    std::atomic<gort_g *> spinner{nullptr};
+    HostLatch fin(1);
+    go([&] {
+        gort_proc_pin();  // never preempted: always running, so only a self-scan can do it
+        spinner.store(gort_self());
+        while (!stop.load(std::memory_order_relaxed)) gort_safepoint();
+        gort_proc_unpin();
+        fin.count_down();
+    });
+    while (spinner.load() == nullptr) std::this_thread::yield();
+    // Running: asked to scan itself at its next gort_safepoint.
+    ASSERT_EQ(gort_stopg(spinner.load()), 0);
+    while (in_scan.load() == 0) std::this_thread::yield();
+    int old = -100;
+    std::thread t([&] {
+        entered.store(1);
+        old = gort_gc_set_phase(GORT_GC_OFF);
+        returned.store(1);
+    });
+    t.join();
+    EXPECT_EQ(old, GORT_GC_SCAN);
+    stop.store(true);
+    ASSERT_TRUE(fin.wait_for(std::chrono::seconds(30)));  // its scan_g has returned
+    EXPECT_EQ(early.load(), 0) << "gort_gc_set_phase returned while a scan_g of the old phase ran";
+    ASSERT_EQ(gort_shutdown(), GORT_OK);
+}
+
 TEST_F(GcScan, BadInput) {
     EXPECT_EQ(gort_quiesce(), GORT_ENOTINIT);
     EXPECT_EQ(gort_gc_phase(), GORT_ENOTINIT);
