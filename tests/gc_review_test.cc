@@ -92,10 +92,10 @@ protected:
 // A goroutine that holds a gort_stopg claim and calls gort_quiesce: the
 // quiescer clears the claimed goroutine's gcworkdone and then waits for its
 // scan bit to be released - by itself, suspended in gort_quiesce. Must not
-// hang (the claim is the quiescer's own: it may scan under it).
-TEST_F(GcReview, QuiesceWhileHoldingOwnStopgClaim) {
-    Watchdog wd("gort_quiesce while the caller holds a gort_stopg claim", 20);
-    run_main(2, [] {
+// hang (the claim is the quiescer's own: it may scan under it), with the
+// world running or stopped by the caller (quiesce_stopped "never waits").
+static void quiesce_holding_own_claim(bool stop_world) {
+    run_main(2, [stop_world] {
         install();
         auto *p = new Parked();
         Join j(1);
@@ -107,7 +107,9 @@ TEST_F(GcReview, QuiesceWhileHoldingOwnStopgClaim) {
         ASSERT_EQ(gort_gc_set_phase(GORT_GC_OFF), GORT_GC_OFF);
         ASSERT_GE(gort_gc_set_phase(GORT_GC_SCAN), 0);  // a new cycle: gcworkdone cleared
         ASSERT_EQ(gort_stopg(p->self.load()), 1);
+        if (stop_world) ASSERT_EQ(gort_stop_the_world("review"), GORT_OK);
         EXPECT_EQ(gort_quiesce(), GORT_OK);
+        if (stop_world) ASSERT_EQ(gort_start_the_world(), GORT_OK);
         EXPECT_EQ(gort_restartg(p->self.load()), GORT_OK);
         wake(p);
         j.wait();
@@ -116,30 +118,14 @@ TEST_F(GcReview, QuiesceWhileHoldingOwnStopgClaim) {
     });
 }
 
-// The same with the world stopped (quiesce_stopped "never waits").
+TEST_F(GcReview, QuiesceWhileHoldingOwnStopgClaim) {
+    Watchdog wd("gort_quiesce while the caller holds a gort_stopg claim", 20);
+    quiesce_holding_own_claim(false);
+}
+
 TEST_F(GcReview, StoppedWorldQuiesceWhileHoldingOwnStopgClaim) {
     Watchdog wd("stopped-world gort_quiesce while the caller holds a claim", 20);
-    run_main(2, [] {
-        install();
-        auto *p = new Parked();
-        Join j(1);
-        go([&] {
-            park_until_released(p);
-            j.done();
-        });
-        while (!p->parked.load(std::memory_order_acquire)) gort_gosched();
-        ASSERT_EQ(gort_gc_set_phase(GORT_GC_OFF), GORT_GC_OFF);
-        ASSERT_GE(gort_gc_set_phase(GORT_GC_SCAN), 0);
-        ASSERT_EQ(gort_stopg(p->self.load()), 1);
-        ASSERT_EQ(gort_stop_the_world("review"), GORT_OK);
-        EXPECT_EQ(gort_quiesce(), GORT_OK);
-        ASSERT_EQ(gort_start_the_world(), GORT_OK);
-        EXPECT_EQ(gort_restartg(p->self.load()), GORT_OK);
-        wake(p);
-        j.wait();
-        delete p;
-        gort_gc_set_phase(GORT_GC_OFF);
-    });
+    quiesce_holding_own_claim(true);
 }
 
 namespace {

@@ -117,6 +117,16 @@ bool frame_ok(const uintptr_t *l, int i) {
            l[2] == reinterpret_cast<uintptr_t>(&objects[(i + 1) % kObjects]) && l[3] == ~uintptr_t(i);
 }
 
+// Parks the current goroutine; j->done() once it is parked.
+void park_then_done(Join *j, const char *reason) {
+    gort_park(
+        [](gort_g *, void *p) -> int {
+            static_cast<Join *>(p)->done();
+            return 1;
+        },
+        j, reason);
+}
+
 // Runs quiesce from a fresh goroutine (the "from another goroutine")
 // and waits for it.
 void quiesce_from_goroutine() {
@@ -169,12 +179,7 @@ TEST_F(GcScan, QuiesceScansEveryStateExactlyOnce) {
             live.push_back(go([&, i] {
                 uintptr_t *l = push_frame(int(i));
                 parked[size_t(i)].store(gort_self());
-                gort_park(
-                    [](gort_g *, void *p) -> int {
-                        static_cast<Join *>(p)->done();
-                        return 1;
-                    },
-                    &parkedj, "gc test wait");
+                park_then_done(&parkedj, "gc test wait");
                 // The frame may have moved (quiesce shrinks stacks): re-read.
                 l = static_cast<uintptr_t *>(gort_mframe_top());
                 if (!frame_ok(l, int(i))) failures.fetch_add(1);
@@ -233,12 +238,7 @@ TEST_F(GcScan, QuiesceScansEveryStateExactlyOnce) {
             live.push_back(go([&, i] {
                 gort_lock_os_thread();
                 locked[size_t(i)].store(gort_self());
-                gort_park(
-                    [](gort_g *, void *p) -> int {
-                        static_cast<Join *>(p)->done();
-                        return 1;
-                    },
-                    &lockedj, "gc test locked");
+                park_then_done(&lockedj, "gc test locked");
                 gort_unlock_os_thread();
                 finished.done();
             }));
@@ -537,12 +537,7 @@ TEST_F(GcScan, QuiesceWithWorldStoppedAndHelpers) {
         for (int i = 0; i < n; i++)
             ids.push_back(go([&, i] {
                 parked[size_t(i)].store(gort_self());
-                gort_park(
-                    [](gort_g *, void *a) -> int {
-                        static_cast<Join *>(a)->done();
-                        return 1;
-                    },
-                    &p, "stw test");
+                park_then_done(&p, "stw test");
                 fin.done();
             }));
         p.wait();
@@ -602,12 +597,7 @@ TEST_F(GcScan, QuiesceShrinksManagedStacks) {
                               auto *self = reinterpret_cast<gort::G *>(gort_self());
                               size_before.store(self->mstack.hi - self->mstack.lo);
                               g.store(gort_self());
-                              gort_park(
-                                  [](gort_g *, void *p) -> int {
-                                      static_cast<Join *>(p)->done();
-                                      return 1;
-                                  },
-                                  &parked, "shrink test");
+                              park_then_done(&parked, "shrink test");
                               if (!frame_ok(static_cast<uintptr_t *>(gort_mframe_top()), 0)) abort();
                               gort_mframe_pop();
                               fin.done();
