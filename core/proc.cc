@@ -73,14 +73,16 @@ void ready(G *gp) {
 }
 
 // ready_runnable: put a g that was just made Grunnable on a run queue and
-// wake a P for it if needed. With a P: the local queue, as the seed's ready.
+// wake a P for it if needed. With a P: this P's runnext (modern Go's ready:
+// runqput(pp, gp, next=true); the seed puts it on the ring's tail), so the
+// woken goroutine runs as soon as its waker blocks (runq.h, "runnext").
 // Without one (a host thread, or g0 of an M without P): the global queue and
 // startm, as the seed's injectglist, which also runs without a P.
 void ready_runnable(G *gp) {
     G *g = getg();
     if (g != nullptr && g->m->p != nullptr) {
         g->m->locks++;
-        runqput(g->m->p, gp);
+        runqput(g->m->p, gp, /*next=*/true);
         storeload_fence();  // StoreLoad: see the essay at the top
         if (load_relaxed(sched.npidle) != 0 && load_relaxed(sched.nmspinning) == 0) wakep();
         g->m->locks--;
@@ -98,14 +100,16 @@ void ready_runnable(G *gp) {
 }
 
 // seed: execute. Schedules gp to run on the current M. Never returns.
-void execute(G *gp) {
+// inheritTime (modern Go): gp takes over the current time slice, so sysmon
+// still sees one slice (schedtick unchanged) and preempts it after 10 ms.
+void execute(G *gp, bool inheritTime) {
     G *g = getg();
     M *mp = g->m;
     casgstatus(gp, Grunnable, Grunning);
     gp->waitsince = 0;
     gp->preempt.store(false, std::memory_order_relaxed);
     gp->stackguard0.store(stackguard_reset(gp), std::memory_order_relaxed);  // stacks: managed stack's guard if any
-    counter_inc(mp->p->schedtick);
+    if (!inheritTime) counter_inc(mp->p->schedtick);
     counter_inc(mp->p->nswitch);
     store_rel(mp->curg, gp);  // publishes *gp to preemptone
     gp->m = mp;
@@ -128,8 +132,9 @@ static G *netpoll_take(G *list) {
 // (The seed's finalizer wakeup has no counterpart.) Departures, from modern
 // Go: timers are run here (this P's first, other Ps' while stealing), the
 // non-blocking poll happens only when goroutines wait on fds, and the
-// blocking poll also waits for timers, with a deadline.
-G *findrunnable() {
+// blocking poll also waits for timers, with a deadline; *inheritTime (Go
+// 1.5+) is set when the G came from this P's runnext.
+G *findrunnable(bool *inheritTime) {
     G *g = getg();
     M *mp = g->m;
 top:
@@ -139,8 +144,9 @@ top:
     }
     // timers of this P (their callbacks ready goroutines into its runq)
     checkTimers(mp->p, 0);
+    *inheritTime = false;
     // local runq
-    if (G *gp = runqget(mp->p)) return gp;
+    if (G *gp = runqget(mp->p, inheritTime)) return gp;
     // global runq
     if (load_relaxed(sched.runqsize) != 0) {
         lock(&sched.lock);
@@ -163,15 +169,17 @@ top:
             mp->spinning = true;
             xadd_full(sched.nmspinning, 1u);
         }
-        // random steal from other Ps
+        // random steal from other Ps; a victim's runnext only in the
+        // second half of the rounds (modern Go: the last round), when
+        // its ring has been found empty
         for (uint32_t i = 0; i < 2 * procs; i++) {
             if (load_acq(sched.gcwaiting) != 0) goto top;
             P *pp = allp[fastrand1() % procs];
             G *gp;
             if (pp == mp->p) {
-                gp = runqget(pp);
+                gp = runqget(pp, inheritTime);
             } else {
-                gp = runqsteal(mp->p, pp);
+                gp = runqsteal(mp->p, pp, /*stealRunNextG=*/i >= procs);
                 if (gp != nullptr) counter_inc(mp->p->nsteal);
             }
             if (gp != nullptr) return gp;
@@ -187,7 +195,7 @@ top:
             if (now == 0) now = nanotime();
             if (w <= now) {
                 checkTimers(pp, now);
-                if (G *gp = runqget(mp->p)) return gp;
+                if (G *gp = runqget(mp->p, inheritTime)) return gp;
             }
         }
     }
@@ -327,6 +335,16 @@ top:
     bool rantimers = false;
     checkTimers(mp->p, 0, &rantimers);
     G *gp = nullptr;
+    bool inheritTime = false;
+    // The P's time slice is over (sysmon's preemptone) and its goroutine got
+    // here through a scheduling call, not a safe point: end the slice that a
+    // runnext goroutine would inherit (runq.h, "runnext"), so that a pair
+    // waking each other cannot starve the rest of the queue. The counted
+    // schedule below also lets the global queue check come round.
+    if (load_relaxed(mp->p->preempt)) {
+        store_relaxed(mp->p->preempt, false);
+        runqkicknext(mp->p);
+    }
     // Check the global runnable queue once in a while to ensure fairness.
     // Otherwise two goroutines can completely occupy the local runqueue by
     // constantly respawning each other. (tick % 61 with two multiplications.)
@@ -338,7 +356,7 @@ top:
         if (gp != nullptr) resetspinning();
     }
     if (gp == nullptr) {
-        gp = runqget(mp->p);
+        gp = runqget(mp->p, &inheritTime);
         if (gp != nullptr && mp->spinning) {
             // A spinning M starts with an empty queue; only the timers it
             // just ran may have filled it. It found work: stop spinning.
@@ -347,7 +365,7 @@ top:
         }
     }
     if (gp == nullptr) {
-        gp = findrunnable();  // blocks until work is available
+        gp = findrunnable(&inheritTime);  // blocks until work is available
         resetspinning();
     }
     if (gp->lockedm != nullptr) {
@@ -355,7 +373,7 @@ top:
         startlockedm(gp);
         goto top;
     }
-    execute(gp);
+    execute(gp, inheritTime);
 }
 
 // seed: dropg. Removes the association between m and its current goroutine.
@@ -406,7 +424,7 @@ void park_m(G *gp) {
         mp->waitlock = nullptr;
         if (!ok) {
             casgstatus(gp, Gwaiting, Grunnable);
-            execute(gp);  // Schedule it back, never returns.
+            execute(gp, /*inheritTime=*/true);  // Schedule it back, never returns (Go 1.5+: same slice).
         }
     }
     schedule();
@@ -425,9 +443,31 @@ void gosched_m(G *gp) {
     }
     casgstatus(gp, Grunning, Grunnable);
     dropg();
+    // Departure (gort; the seed and Go 1.19 lock, put, unlock and
+    // schedule()): when this P has no local work after its timers ran,
+    // schedule() would reach findrunnable's global queue check and take
+    // sched.lock a second time, to get back a batch that starts with the
+    // global queue's head. Take that batch under the same lock instead. The
+    // goroutine still goes to the global queue's tail and the head runs
+    // next, as before; what is skipped is one lock round trip and the empty
+    // local checks. Not while this M is locked to gp (schedule() hands the
+    // P off then) or while the world is being stopped.
+    M *mp = getg()->m;
+    P *pp = mp->p;
+    bool local = mp->lockedg != nullptr;
+    if (!local) {
+        checkTimers(pp, 0);  // as schedule() would: what they ready runs first
+        local = !runqempty(pp);
+    }
+    G *next = nullptr;
     lock(&sched.lock);
     globrunqput(gp);
+    if (!local && load_relaxed(sched.gcwaiting) == 0) next = globrunqget(pp, 0);
     unlock(&sched.lock);
+    if (next != nullptr) {
+        if (next->lockedm == nullptr) execute(next);  // never returns
+        startlockedm(next);  // as schedule(): hand the P to next's M, look again
+    }
     schedule();
 }
 

@@ -19,8 +19,10 @@ namespace gort {
 
 // ---- scheduling (core/proc.cc) ----
 [[noreturn]] G0ONLY void schedule();                      // seed: schedule
-[[noreturn]] G0ONLY void execute(G *gp);                  // seed: execute
-G0ONLY G *findrunnable();                                 // seed: findrunnable
+// inheritTime (modern Go): gp came from runnext and runs in the current time
+// slice: schedtick is not incremented (see runq.h, "runnext").
+[[noreturn]] G0ONLY void execute(G *gp, bool inheritTime = false);  // seed: execute
+G0ONLY G *findrunnable(bool *inheritTime);                // seed: findrunnable
 void resetspinning();                                     // seed: resetspinning
 void injectglist(G *glist);                               // seed: injectglist
 void ready(G *gp);                                        // seed: ready (throws on bad status)

@@ -46,9 +46,17 @@ void procresize(int32_t nprocs) {
             P *pp = allp[i];
             if (runqempty(pp)) continue;
             empty = false;
-            uint32_t t = load_relaxed(pp->runqtail) - 1;
-            store_rel(pp->runqtail, t);
-            G *gp = load_relaxed(pp->runq[t % kRunqSize]);
+            // runnext (modern Go) is the P's first G: it goes last, after
+            // the ring, so it ends up ahead of the ring's Gs.
+            G *gp;
+            uint32_t h = load_relaxed(pp->runqhead);
+            uint32_t t = load_relaxed(pp->runqtail);
+            if (t != h) {
+                store_rel(pp->runqtail, t - 1);
+                gp = load_relaxed(pp->runq[(t - 1) % kRunqSize]);
+            } else {
+                gp = pp->runnext.exchange(nullptr, std::memory_order_acquire);
+            }
             gp->schedlink = sched.runqhead;
             sched.runqhead = gp;
             if (sched.runqtail == nullptr) sched.runqtail = gp;

@@ -1,6 +1,8 @@
 // core/runq.cc - see runq.h.
 #include "core/runq.h"
 
+#include <unistd.h>
+
 #include "core/atomics.h"
 #include "core/throw.h"
 
@@ -13,7 +15,17 @@ static_assert((kRunqSize & kMask) == 0, "run queue size must be a power of two")
 
 // seed: runqput. Tries to put g on the local runnable queue; if it is full,
 // moves half of it and g to the global queue. Executed only by the owner P.
-void runqput(P *pp, G *gp) {
+// next (modern Go): put g in runnext instead; the G it replaces, if any, goes
+// to the ring's tail.
+void runqput(P *pp, G *gp, bool next) {
+    if (next) {
+        // Only the owner stores non-null, so a plain exchange suffices (a
+        // thief may have cleared runnext meanwhile: old is null then).
+        // Release publishes *gp to a thief's acquiring CAS.
+        G *old = pp->runnext.exchange(gp, std::memory_order_release);
+        if (old == nullptr) return;
+        gp = old;  // kick the old runnext out to the regular run queue
+    }
     for (;;) {
         uint32_t h = load_acq(pp->runqhead);  // pairs with consumers' cas_rel
         uint32_t t = load_relaxed(pp->runqtail);  // we are the only writer
@@ -44,7 +56,17 @@ bool runqputslow(P *pp, G *gp, uint32_t h, uint32_t t) {
 }
 
 // seed: runqget. Get g from the local runnable queue. Owner only.
-G *runqget(P *pp) {
+// runnext first (modern Go): it inherits the current time slice (*inherit).
+G *runqget(P *pp, bool *inherit) {
+    // Only this P stores non-null in runnext, so a failed CAS means a thief
+    // took it: no retry needed.
+    G *next = pp->runnext.load(std::memory_order_relaxed);
+    if (next != nullptr && pp->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acquire,
+                                                                  std::memory_order_relaxed)) {
+        if (inherit != nullptr) *inherit = true;
+        return next;
+    }
+    if (inherit != nullptr) *inherit = false;
     for (;;) {
         uint32_t h = load_acq(pp->runqhead);  // synchronize with other consumers
         uint32_t t = load_relaxed(pp->runqtail);
@@ -56,13 +78,33 @@ G *runqget(P *pp) {
 
 // seed: runqgrab. Grabs a batch of goroutines (half, rounded up) from pp's
 // local runnable queue into batch. Can be executed by any P.
-uint32_t runqgrab(P *pp, G **batch) {
+// stealRunNextG (modern Go): with an empty ring, take pp's runnext.
+uint32_t runqgrab(P *pp, G **batch, bool stealRunNextG) {
     for (;;) {
         uint32_t h = load_acq(pp->runqhead);  // synchronize with other consumers
         uint32_t t = load_acq(pp->runqtail);  // pairs with runqput's store_rel
         uint32_t n = t - h;
         n = n - n / 2;
-        if (n == 0) return 0;
+        if (n == 0) {
+            if (!stealRunNextG) return 0;
+            G *next = pp->runnext.load(std::memory_order_acquire);
+            if (next == nullptr) return 0;
+            if (pp->status.load(std::memory_order_relaxed) == Prunning) {
+                // Go 1.19: sleep so that pp is not about to run the G we
+                // are about to steal. The case that matters: the goroutine
+                // running on pp readies another and almost immediately
+                // blocks; stealing in that window would bounce goroutines
+                // between Ps. A channel hand-off takes ~100 ns, so 3 us
+                // (plus the kernel's timer slack) is a wide margin. Thieves
+                // only: a spinning M that found nothing else.
+                usleep(3);
+            }
+            if (!pp->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acquire,
+                                                     std::memory_order_relaxed))
+                continue;  // the owner ran it, or kicked it to the ring: look again
+            batch[0] = next;
+            return 1;
+        }
         if (n > uint32_t(kRunqSize / 2)) continue;  // read inconsistent h and t
         for (uint32_t i = 0; i < n; i++) batch[i] = load_relaxed(pp->runq[(h + i) & kMask]);
         if (cas_rel(pp->runqhead, h, h + n)) return n;  // commits consume
@@ -71,9 +113,9 @@ uint32_t runqgrab(P *pp, G **batch) {
 
 // seed: runqsteal. Steal half of the elements of p2's local runnable queue
 // and put them onto pp's; returns one of the stolen elements (or nullptr).
-G *runqsteal(P *pp, P *p2) {
+G *runqsteal(P *pp, P *p2, bool stealRunNextG) {
     G *batch[kRunqSize / 2];
-    uint32_t n = runqgrab(p2, batch);
+    uint32_t n = runqgrab(p2, batch, stealRunNextG);
     if (n == 0) return nullptr;
     n--;
     G *gp = batch[n];
@@ -84,6 +126,13 @@ G *runqsteal(P *pp, P *p2) {
     for (uint32_t i = 0; i < n; i++) store_relaxed(pp->runq[(t + i) & kMask], batch[i]);
     store_rel(pp->runqtail, t + n);  // makes the items available for consumption
     return gp;
+}
+
+void runqkicknext(P *pp) {
+    G *next = pp->runnext.load(std::memory_order_relaxed);
+    if (next != nullptr &&
+        pp->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acquire, std::memory_order_relaxed))
+        runqput(pp, next);
 }
 
 // seed: globrunqput. Put gp on the global runnable queue. sched.lock held.

@@ -224,7 +224,12 @@ struct alignas(64) P {
     int32_t id = 0;
     std::atomic<uint32_t> status{Pidle};  // seed: p.status (Psyscall CAS by sysmon, runtime issue)
     P *link = nullptr;                    // on sched.pidle (sched.lock)
-    std::atomic<uint32_t> schedtick{0};   // owner; incremented on every execute
+    std::atomic<uint32_t> schedtick{0};   // owner; incremented on every execute not inheriting a slice
+    // Set by preemptone (sysmon, preemptall): this P's time slice is over.
+    // schedule() reads and clears it: a runnext goroutine does not inherit
+    // the slice then (see runq.h, "runnext"). Relaxed: a late view only
+    // delays the end of a slice by one schedule.
+    std::atomic<bool> preempt{false};
     std::atomic<uint32_t> syscalltick{0}; // owner
     // Back-link to the associated M (nil if idle or in a syscall). Written by
     // the owner; read by sysmon (preemptone), hence atomic, relaxed.
@@ -236,6 +241,10 @@ struct alignas(64) P {
     // that commits the consume, which is a data race in C++'s model.
     alignas(64) std::atomic<uint32_t> runqhead{0};
     alignas(64) std::atomic<uint32_t> runqtail{0};
+    // runnext (modern Go, 1.5+; not in the seed): a G readied by the running
+    // goroutine, run before runq. Only the owner makes it non-null (exchange);
+    // the owner and thieves take it with a CAS to null. See runq.h.
+    std::atomic<G *> runnext{nullptr};
     std::atomic<G *> runq[kRunqSize];
     // Free Gs with a standard stack (seed: p.gfree/gfreecnt); owner only,
     // gfreecnt also read by gcount.
@@ -256,6 +265,12 @@ struct alignas(64) P {
     // order. Owner only, on g0 or with m->locks held (core/stack_alloc.h).
     StackFreeList stackcache[2][kNumStackOrders];
 };
+
+// timers.h's checkTimers: no call while pp has no timers.
+inline int64_t checkTimers(P *pp, int64_t now, bool *ran) {
+    if (timers_wakeTime(pp->timers) == 0) return 0;
+    return checkTimers_run(pp, now, ran);
+}
 
 // sched (seed: schedt).
 struct SchedT {

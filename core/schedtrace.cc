@@ -69,7 +69,9 @@ void schedtrace(bool detailed, int fd) {
         if (pp == nullptr) continue;
         M *mp = pp->m.load(std::memory_order_acquire);
         uint32_t h = load_acq(pp->runqhead);
-        uint32_t t = load_acq(pp->runqtail);
+        // runnext (core/runq.h) counts as queued: one more than the ring
+        // (Go's schedtrace shows the ring alone).
+        uint32_t t = load_acq(pp->runqtail) + (load_acq(pp->runnext) != nullptr ? 1 : 0);
         if (detailed) {
             int64_t id = mp != nullptr ? mp->id : -1;
             w.str("  P").dec(i).str(": status=").udec(load_relaxed(pp->status));

@@ -31,6 +31,7 @@
 
 #include "core/atomics.h"
 #include "core/proc.h"
+#include "core/runq.h"
 #include "core/throw.h"
 
 namespace gort {
@@ -56,8 +57,7 @@ bool canSpin(int iter) {
         return false;
     P *pp = getg()->m->p;
     if (pp == nullptr) return false;
-    uint32_t h = load_acq(pp->runqhead), t = load_acq(pp->runqtail);
-    return h == t;
+    return runqempty(pp);  // ring and runnext
 }
 
 // sync_runtime_doSpin: procyield(active_spin_cnt).

@@ -80,7 +80,11 @@ uint32_t retake(PDesc *pdesc, int64_t now) {
         } else if (s == Prunning) {
             // Preempt G if it's running for more than 10ms.
             uint32_t t = load_relaxed(pp->schedtick);
-            if (pd->schedtick != t) {
+            // schedwhen == 0: the P has not been seen running yet. Go
+            // compares with its zero schedwhen and preempts at once a P
+            // whose first goroutine came from runnext (schedtick still 0,
+            // an inherited slice); gort starts the slice here instead.
+            if (pd->schedtick != t || pd->schedwhen == 0) {
                 pd->schedtick = t;
                 pd->schedwhen = now;
                 continue;
@@ -204,6 +208,10 @@ bool preemptone(P *pp) {
     G *gp = load_acq(mp->curg);
     if (gp == nullptr || gp == mp->g0) return false;
     gp->preempt.store(true, std::memory_order_relaxed);
+    // Ends the P's slice at its next schedule even if gp parks instead of
+    // passing a safe point (runq.h, "runnext": the slice a woken goroutine
+    // would inherit).
+    pp->preempt.store(true, std::memory_order_relaxed);
     // Setting stackguard0 to kStackPreempt folds preemption into the normal
     // stack check (managed stacks) and is what gort_safepoint tests.
     gp->stackguard0.store(kStackPreempt, std::memory_order_release);

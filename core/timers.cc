@@ -148,7 +148,7 @@ bool deltimer(timer *t) {
     }
 }
 
-int64_t checkTimers(P *pp, int64_t now, bool *ran) {
+int64_t checkTimers_run(P *pp, int64_t now, bool *ran) {
     TimerHeap *h = &pp->timers;
     int64_t next = timers_wakeTime(*h);
     if (next == 0) return 0;

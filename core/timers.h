@@ -66,8 +66,11 @@ bool deltimer(timer *t);
 // checkTimers: runs pp's expired timers (on g0; pp held by this M or idle /
 // running elsewhere - its lock serialises). now == 0: read the clock only if
 // a timer may be due. Returns the next when of pp's heap, 0 if empty; *ran
-// (if given) tells whether a callback ran.
-int64_t checkTimers(P *pp, int64_t now, bool *ran = nullptr);
+// (if given) tells whether a callback ran. Inline (runtime2.h, after P):
+// the common case of a P without timers is one load, no call, on every
+// schedule(); checkTimers_run is the rest.
+inline int64_t checkTimers(P *pp, int64_t now, bool *ran = nullptr);
+int64_t checkTimers_run(P *pp, int64_t now, bool *ran);
 // When pp's next timer fires (0: none). Any thread, no lock.
 inline int64_t timers_wakeTime(const TimerHeap &h) { return h.timer0when.load(std::memory_order_seq_cst); }
 // timeSleepUntil: the earliest when over all Ps (0: no timer). Any thread.

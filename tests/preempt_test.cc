@@ -30,19 +30,22 @@ TEST(Preempt, SafepointLoopDoesNotStarveOthers) {
             std::atomic<int> other_ran{0};
             std::atomic<int64_t> yields{0}, start{0}, ran_at{0};
             Join join(2);
+            // The looper starts the other goroutine itself, so that the
+            // other cannot run first whatever the spawn order (a goroutine
+            // started by a goroutine goes to its P's runnext, core/runq.h).
             go([&] {
                 start = now_ns();
+                go([&] {
+                    ran_at = now_ns();
+                    other_ran = 1;
+                    join.done();
+                });
                 int64_t deadline = start + kBound;
                 while (other_ran.load(std::memory_order_relaxed) == 0 && now_ns() < deadline) {
                     int r = gort_safepoint();
                     ASSERT_GE(r, 0);
                     yields += r;
                 }
-                join.done();
-            });
-            go([&] {
-                ran_at = now_ns();
-                other_ran = 1;
                 join.done();
             });
             join.wait();
@@ -96,6 +99,12 @@ TEST(Preempt, PinHoldsTheProcessor) {
             std::atomic<int> other_ran{0};
             Join join(2);
             go([&] {
+                // Started here, before the pin, so that it cannot run first
+                // (see SafepointLoopDoesNotStarveOthers).
+                go([&] {
+                    other_ran = 1;
+                    join.done();
+                });
                 int id = gort_proc_pin();
                 ASSERT_GE(id, 0);
                 ASSERT_LT(id, gort_maxprocs());
@@ -110,10 +119,6 @@ TEST(Preempt, PinHoldsTheProcessor) {
                 int64_t deadline = now_ns() + kBound;
                 while (other_ran.load() == 0 && now_ns() < deadline) gort_safepoint();
                 EXPECT_EQ(other_ran.load(), 1) << "the preemption request was lost by the pin";
-                join.done();
-            });
-            go([&] {
-                other_ran = 1;
                 join.done();
             });
             join.wait();

@@ -45,18 +45,20 @@ struct Handoff {
 void handoff_once(bool block, Handoff *h) {
     Join join(2);
     go([&] {
+        // A starts B itself, so B cannot run first whatever the spawn order
+        // (a goroutine started by a goroutine goes to its P's runnext).
+        go([&] {
+            // B is queued on the only P; when it runs A is in its call.
+            h->b_ran = now_ns();
+            EXPECT_TRUE(h->a_in_syscall.load());
+            h->b_done.store(1);
+            join.done();
+        });
         h->entered = now_ns();
         h->a_in_syscall.store(true);
         ASSERT_EQ(block ? gort_entersyscallblock() : gort_entersyscall(), GORT_OK);
         h->saw = host_wait(&h->b_done, 10 * 1000000000ll);
         ASSERT_EQ(gort_exitsyscall(), GORT_OK);
-        join.done();
-    });
-    go([&] {
-        // B is queued behind A on the only P; when it runs A is in its call.
-        h->b_ran = now_ns();
-        EXPECT_TRUE(h->a_in_syscall.load());
-        h->b_done.store(1);
         join.done();
     });
     join.wait();

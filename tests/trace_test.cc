@@ -715,8 +715,9 @@ TEST(Trace, SchedtraceWhileRunning) {
                   7)
             << t;
         EXPECT_EQ(st, int(gort::Prunning)) << t;
-        EXPECT_GE(tick, 1) << t;
-        EXPECT_EQ(rq, 3) << t;
+        // (schedtick is not checked: it counts time slices, and the main
+        // goroutine may have started from runnext, inheriting the P's first.)
+        EXPECT_EQ(rq, 3) << t;  // two in the ring, the newest in runnext
         int mid, mp, locks, lg;
         long long curg;
         char spinning[8];

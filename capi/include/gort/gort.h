@@ -137,7 +137,9 @@ typedef struct gort_go_opts {
  * copied onto the new goroutine's stack and fn gets a pointer to the copy
  * (16-byte aligned; at most 1024 bytes). argsize == 0: fn gets arg itself.
  * goid_out may be NULL. Callable from a goroutine, and from any host thread
- * once gort_init has returned (the goroutine runs once the runtime runs). */
+ * once gort_init has returned (the goroutine runs once the runtime runs).
+ * No start order is promised: as in Go, a goroutine started by a goroutine
+ * usually runs next on that P, as soon as its creator blocks or yields. */
 GORT_API int gort_go(gort_fn fn, const void *arg, size_t argsize, int64_t *goid_out);
 GORT_API int gort_go_ex(gort_fn fn, const void *arg, size_t argsize,
                         const gort_go_opts *opts, int64_t *goid_out);
