@@ -245,24 +245,35 @@ double mutex(int procs) {
 }
 // ==== end of CHANNELS/SYNC ====
 
-// memory: resident bytes per blocked goroutine, kBlocked of them. Go and
-// Boost block them on a channel receive; gort has no channels yet, so they
-// block on a bare park (tests/park_sync.h style), which is what a channel
-// receive does underneath. The delta of the process RSS over the spawn,
-// divided by the count.
+// memory: resident bytes per blocked goroutine, kBlocked of them, each
+// blocked on a receive from one unbuffered channel as in Go's and Boost's
+// programs. The delta of the process RSS over the spawn, divided by the
+// count; then the channel is closed and every goroutine exits.
 double memory_with(size_t stack_size) {
     return in_runtime(1, [] {
         const int64_t n = scaled(bench::kBlocked);
-        Join j(n);
+        struct A {
+            Join started, exited;
+            gort_chan *ch = nullptr;
+            explicit A(int64_t n) : started(n), exited(n) {}
+        } a(n);
+        if (gort_chan_new(0, 0, &a.ch) != GORT_OK) abort();
         int64_t rss0 = bench::rss_bytes();
         for (int64_t i = 0; i < n; i++) {
             gort_go([](void *p) {
-                static_cast<Join *>(p)->done();
-                gort_park(nullptr, nullptr, "bench-blocked");  // never readied: discarded at exit
-            }, &j, 0, nullptr);
+                auto *a = static_cast<A *>(p);
+                a->started.done();
+                gort_chan_recv(a->ch, nullptr, nullptr);
+                a->exited.done();
+            }, &a, 0, nullptr);
         }
-        j.wait();
-        return double(bench::rss_bytes() - rss0) / double(n);
+        a.started.wait();
+        gort_gosched();  // the last one reaches its receive
+        double per = double(bench::rss_bytes() - rss0) / double(n);
+        gort_chan_close(a.ch);
+        a.exited.wait();
+        gort_chan_free(a.ch);
+        return per;
     }, stack_size);
 }
 double memory_default(int) { return memory_with(0); }

@@ -136,8 +136,8 @@ if ((quick)); then out="$B/quick.md"; else out="bench/results/$(date -u +%F)-$na
   echo "with its default fixedsize_stack (malloc per fiber); boost_pool: with"
   echo "pooled_fixedsize_stack (std::mutex-guarded when procs > 1). 2 procs on"
   echo "Boost: algo::work_stealing across 2 threads (suspend=false, its default;"
-  echo "idle: suspend=true). gort memory rows: goroutines block on a bare park"
-  echo "(gort has no channels yet); Go and Boost block on a channel receive."
+  echo "idle: suspend=true). memory rows: every system's goroutines block on a"
+  echo "receive from one unbuffered channel."
   echo
   echo "$table"
   if grep -q '^FAIL' "$raw"; then
