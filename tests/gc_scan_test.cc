@@ -204,16 +204,21 @@ TEST_F(GcScan, QuiesceScansEveryStateExactlyOnce) {
                 while (!stop.load(std::memory_order_relaxed)) gort_gosched();
                 finished.done();
             }));
-        // Running: spinning on safe points.
+        // Running: spinning on safe points (caught running, or runnable
+        // between sysmon's preemptions; RunningGoroutinesScanThemselves...
+        // covers the running case for certain).
+        std::atomic<int> spinning{0};
         for (int i = 0; i < nspin; i++)
             live.push_back(go([&, i] {
                 uintptr_t *l = push_frame(1000 + i);
                 (void)l;
+                spinning.fetch_add(1);
                 while (!stop.load(std::memory_order_relaxed)) gort_safepoint();
                 if (!frame_ok(static_cast<uintptr_t *>(gort_mframe_top()), 1000 + i)) failures.fetch_add(1);
                 gort_mframe_pop();
                 finished.done();
             }));
+        while (spinning.load() < nspin) gort_gosched();  // each has its frame
         // In a system call, blocked in host code.
         std::mutex mu;
         std::condition_variable cv;
@@ -267,7 +272,7 @@ TEST_F(GcScan, QuiesceScansEveryStateExactlyOnce) {
         EXPECT_GE(slog->status_hist[GORT_G_WAITING].load(), nwait + nchan + nlocked);
         EXPECT_EQ(slog->status_hist[GORT_G_SYSCALL].load(), nsys);
         EXPECT_GE(slog->status_hist[GORT_G_RUNNABLE].load(), 1);
-        EXPECT_GE(slog->status_hist[GORT_G_RUNNING].load(), 2) << "the quiescer and at least one spinner";
+        EXPECT_GE(slog->status_hist[GORT_G_RUNNING].load(), 1) << "the quiescer scans itself as running";
 
         // Everyone continues.
         stop.store(true);
