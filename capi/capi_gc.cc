@@ -27,11 +27,6 @@ uintptr_t claim_owner() {
     return uintptr_t(pthread_self()) | 1;
 }
 
-G *handle(gort_g *g) {
-    G *gp = reinterpret_cast<G *>(g);
-    return gp != nullptr && gp->magic == kGMagic ? gp : nullptr;
-}
-
 }  // namespace
 
 extern "C" {
@@ -40,7 +35,7 @@ GORT_API int gort_scan_precise_roots(const gort_scan *s, gort_root_visitor v, vo
     if (s == nullptr || v == nullptr) return GORT_EINVAL;
     if (s->size < offsetof(gort_scan, g) + sizeof(s->g)) return GORT_EINVAL;
     if (!initialised()) return GORT_ENOTINIT;
-    G *gp = handle(s->g);
+    G *gp = g_handle(s->g);
     if (gp == nullptr) return GORT_EINVAL;
     // Held at a safe point: only a scan-bit holder may walk the stacks.
     uint32_t st = readgstatus(gp);
@@ -94,7 +89,7 @@ GORT_API int gort_quiesce(void) {
 GORT_API int gort_stopg(gort_g *g) {
     if (g == nullptr) return GORT_EINVAL;
     if (!running()) return not_running_code();  // before touching the handle
-    G *gp = handle(g);
+    G *gp = g_handle(g);
     if (gp == nullptr) return GORT_EINVAL;
     // A goroutine in a system call claiming itself would hold its own scan
     // bit: its gort_exitsyscall would wait for it for ever.
@@ -105,7 +100,7 @@ GORT_API int gort_stopg(gort_g *g) {
 GORT_API int gort_restartg(gort_g *g) {
     if (g == nullptr) return GORT_EINVAL;
     if (!running()) return not_running_code();
-    G *gp = handle(g);
+    G *gp = g_handle(g);
     if (gp == nullptr) return GORT_EINVAL;
     return restartg_for(gp, claim_owner()) ? GORT_OK : GORT_ESTATE;
 }

@@ -53,6 +53,15 @@ inline int may_block(G *gp) {
 // has not restarted it (capi_sched.cc).
 bool holds_stopped_world(const G *gp);
 
+// g_handle: the G behind a caller's handle, or nullptr if it cannot be one
+// (NULL, not aligned as a G is, or without a G's magic). Alignment first: a
+// misaligned pointer must not even be read as a G.
+inline G *g_handle(const gort_g *g) {
+    auto *gp = reinterpret_cast<G *>(const_cast<gort_g *>(g));
+    if (gp == nullptr || reinterpret_cast<uintptr_t>(gp) % alignof(G) != 0) return nullptr;
+    return gp->magic == kGMagic ? gp : nullptr;
+}
+
 // initialised: gort_init has returned (any later state).
 inline bool initialised() {
     RtState s = rtstate();

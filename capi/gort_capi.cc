@@ -143,8 +143,8 @@ GORT_API int64_t gort_goid(const gort_g *g) {
     // Handles die with the runtime: never dereference one without it.
     RtState s = rtstate();
     if (s == RtState::Uninit || s == RtState::Initializing) return -1;
-    const G *gp = g != nullptr ? reinterpret_cast<const G *>(g) : curg();
-    if (gp == nullptr || gp->magic != kGMagic) return -1;
+    const G *gp = g != nullptr ? g_handle(g) : curg();
+    if (gp == nullptr) return -1;
     return gp->goid;
 }
 
@@ -169,8 +169,8 @@ GORT_API int gort_park(gort_unlockf unlockf, void *lk, const char *reason) {
 GORT_API int gort_ready(gort_g *g) {
     if (g == nullptr) return GORT_EINVAL;
     if (!running()) return not_running_code();  // before touching the handle: it dies with the runtime
-    G *gp = reinterpret_cast<G *>(g);
-    if (gp->magic != kGMagic) return GORT_EINVAL;
+    G *gp = g_handle(g);
+    if (gp == nullptr) return GORT_EINVAL;
     if (G *self = curg(); self != nullptr && in_syscall(self)) return GORT_ESTATE;
     // Parked in gort_sleep / gort_poll_fd: only the runtime wakes it.
     if (runtime_parked(gp)) return GORT_ESTATE;
