@@ -360,6 +360,8 @@ TEST_F(GcScan, ExactlyOnceOverCyclesUnderChurn) {
                 }
                 done.done();
             });
+        // The cycles must overlap the churn: wait until it is under way.
+        while (spawned.load() < 64) gort_gosched();
         int64_t notscanned = 0, twice = 0;
         for (int cycle = 0; cycle < cycles; cycle++) {
             slog->reset_counts();
