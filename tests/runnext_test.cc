@@ -12,6 +12,7 @@
 
 #include "core/lock_futex.h"
 #include "core/runq.h"
+#include "tests/runq_stress.h"
 #include "tests/testutil.h"
 
 using namespace gort;
@@ -109,53 +110,7 @@ TEST(Runnext, StealRules) {
 // The owner puts to the ring and to runnext and takes; thieves steal with
 // and without runnext. Every g must be seen exactly once, in every round.
 TEST(Runnext, ConcurrentStealStress) {
-    const int kThieves = 2;
-    const int rounds = int(gort_test::scaled(200, 20, 60));
-    const int perRound = 3000;
-    auto owner = newP();
-    std::vector<std::unique_ptr<P>> tp;
-    for (int i = 0; i < kThieves; i++) tp.push_back(newP());
-    std::vector<TestG> gs(perRound);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    for (int r = 0; r < rounds; r++) {
-        for (auto &g : gs) g.sig = 0;
-        std::atomic<bool> ownerDone{false};
-        std::atomic<int> seen{0};
-        auto see = [&](G *g) {
-            reinterpret_cast<TestG *>(g)->sig.fetch_add(1, std::memory_order_relaxed);
-            seen.fetch_add(1, std::memory_order_relaxed);
-        };
-        std::vector<std::thread> thieves;
-        for (int t = 0; t < kThieves; t++) {
-            thieves.emplace_back([&, t] {
-                P *mine = tp[t].get();
-                for (uint32_t i = 0;; i++) {
-                    bool done = ownerDone.load(std::memory_order_acquire);
-                    G *g = runqsteal(mine, owner.get(), (i + t) % 2 == 0);
-                    if (g != nullptr) see(g);
-                    while ((g = runqget(mine)) != nullptr) see(g);
-                    if (done && runqempty(owner.get())) break;
-                }
-            });
-        }
-        for (int i = 0; i < perRound; i++) {
-            runqput(owner.get(), &gs[i].g, i % 3 != 0);
-            if (i % 4 == 0)
-                if (G *g = runqget(owner.get())) see(g);
-        }
-        while (G *g = runqget(owner.get())) see(g);
-        ownerDone.store(true, std::memory_order_release);
-        for (auto &th : thieves) th.join();
-        // runqputslow's overflow, when the thieves fall behind
-        lock(&sched.lock);
-        for (G *gp = sched.runqhead; gp != nullptr; gp = gp->schedlink) see(gp);
-        sched.runqhead = sched.runqtail = nullptr;
-        sched.runqsize.store(0);
-        unlock(&sched.lock);
-        ASSERT_EQ(seen.load(), perRound) << "round " << r;
-        for (int i = 0; i < perRound; i++) ASSERT_EQ(gs[i].sig.load(), 1) << "g " << i << " in round " << r;
-        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "stress test took too long";
-    }
+    runq_stress::run(2, int(gort_test::scaled(200, 20, 60)), 3000, /*runnext=*/true);
 }
 
 // On one P, a semaphore ping-pong hands the P over through runnext: the

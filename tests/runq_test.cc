@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/lock_futex.h"
+#include "tests/runq_stress.h"
 #include "tests/testutil.h"
 
 using namespace gort;
@@ -95,49 +96,5 @@ TEST(Runq, PutSlowMovesHalfToGlobal) {
 // One owner puts and gets; thieves steal into their own queues and drain
 // them. Every g must be seen exactly once, in every round.
 TEST(Runq, ConcurrentStealStress) {
-    const int kThieves = 3;
-    const int rounds = int(gort_test::scaled(300, 30, 100));
-    const int perRound = 5000;
-    auto owner = newP();
-    std::vector<std::unique_ptr<P>> tp;
-    for (int i = 0; i < kThieves; i++) tp.push_back(newP());
-    std::vector<TestG> gs(perRound);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-
-    for (int r = 0; r < rounds; r++) {
-        for (auto &g : gs) g.sig = 0;
-        std::atomic<bool> ownerDone{false};
-        std::atomic<int> seen{0};
-        auto see = [&](G *g) {
-            reinterpret_cast<TestG *>(g)->sig.fetch_add(1, std::memory_order_relaxed);
-            seen.fetch_add(1, std::memory_order_relaxed);
-        };
-        std::vector<std::thread> thieves;
-        for (int t = 0; t < kThieves; t++) {
-            thieves.emplace_back([&, t] {
-                P *mine = tp[t].get();
-                for (;;) {
-                    bool done = ownerDone.load(std::memory_order_acquire);
-                    G *g = runqsteal(mine, owner.get());
-                    if (g != nullptr) see(g);
-                    while ((g = runqget(mine)) != nullptr) see(g);
-                    if (done && runqempty(owner.get())) break;
-                }
-            });
-        }
-        // The owner interleaves puts and gets so that heads move under the
-        // thieves' feet.
-        for (int i = 0; i < perRound; i++) {
-            runqput(owner.get(), &gs[i].g);
-            if (i % 3 == 0)
-                if (G *g = runqget(owner.get())) see(g);
-        }
-        while (G *g = runqget(owner.get())) see(g);
-        ownerDone.store(true, std::memory_order_release);
-        for (auto &th : thieves) th.join();
-        for (G *g : drain_global()) see(g);
-        ASSERT_EQ(seen.load(), perRound) << "round " << r;
-        for (int i = 0; i < perRound; i++) ASSERT_EQ(gs[i].sig.load(), 1) << "g " << i << " in round " << r;
-        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "stress test took too long";
-    }
+    runq_stress::run(3, int(gort_test::scaled(300, 30, 100)), 5000, /*runnext=*/false);
 }
