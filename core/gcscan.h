@@ -7,10 +7,11 @@
 // (Grunnable, Gwaiting, Gsyscall -> Gscan*), and a running one is asked
 // (preemptscan + a preemption request) to claim itself (Gscanrunning) at its
 // next safe point. Invariant: gcphasework runs only under the scan bit and
-// only while gp->gcworkdone is false, and it sets gcworkdone before the bit
+// only while gcworkdone(gp) is false, and it sets gcworkdone before the bit
 // is released, so within one cycle a goroutine is scanned at most once, by
-// whoever gets there first. A cycle begins with gcresetcycle (every live
-// goroutine's gcworkdone cleared).
+// whoever gets there first. A cycle begins when gcepoch is incremented
+// (resetcycle: gort_quiesce, gc_set_phase to GORT_GC_SCAN), which makes
+// every goroutine not done at once.
 #pragma once
 
 #include <atomic>
