@@ -11,7 +11,7 @@
 // resume pc is the return address at the top of the saved frame.
 //
 // None of these functions knows about sanitizers: the callers in core/ (see
-// core/switch.h) announce every switch to ASan/TSan, in the same function
+// core/sched/switch.h) announce every switch to ASan/TSan, in the same function
 // that performs it, as TSan requires.
 #pragma once
 

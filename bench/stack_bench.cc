@@ -1,4 +1,4 @@
-// bench/stack_bench.cc - what stacks cost (core/stack_alloc.h, core/mstack.h).
+// bench/stack_bench.cc - what stacks cost (core/stack/stack_alloc.h, core/stack/mstack.h).
 //
 //   stack_bench [--reps N] [--filter SUBSTR] [--parked N]
 //
@@ -32,8 +32,8 @@
 #include <string>
 #include <vector>
 
-#include "core/runtime2.h"
-#include "core/stack_alloc.h"
+#include "core/sched/runtime2.h"
+#include "core/stack/stack_alloc.h"
 
 namespace {
 

@@ -1,10 +1,10 @@
-// capi/capi_chan.cc - the C ABI of channels and select (core/chan.h).
+// capi/capi_chan.cc - the C ABI of channels and select (core/wait/chan.h).
 // Validates, then calls into core/. gort_chan is an hchan.
 #include <climits>
 
 #include "capi/capi_internal.h"
-#include "core/atomics.h"
-#include "core/chan.h"
+#include "core/base/atomics.h"
+#include "core/wait/chan.h"
 
 using namespace gort;
 using namespace gort::capi;

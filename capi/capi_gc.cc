@@ -1,5 +1,5 @@
 // capi/capi_gc.cc - the C ABI of the GC hooks (gort.h "GC hooks"):
-// validates, then calls the scan protocol (core/gcscan.h) or the collector
+// validates, then calls the scan protocol (gc_hooks/gcscan.h) or the collector
 // side (gc_hooks/). Every entry point is noexcept.
 #include <pthread.h>
 
@@ -7,11 +7,11 @@
 
 #include "capi/capi_internal.h"
 #include "capi/include/gort/gort.h"
-#include "core/forcegc.h"
-#include "core/gcscan.h"
-#include "core/gcwork.h"
-#include "core/helpgc.h"
-#include "core/proc.h"
+#include "gc_hooks/forcegc.h"
+#include "gc_hooks/gcscan.h"
+#include "gc_hooks/gcwork.h"
+#include "gc_hooks/helpgc.h"
+#include "core/sched/proc.h"
 #include "gc_hooks/hooks.h"
 
 using namespace gort;

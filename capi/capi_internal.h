@@ -4,9 +4,9 @@
 #pragma once
 
 #include "capi/include/gort/gort.h"
-#include "core/runtime.h"
-#include "core/gstatus.h"
-#include "core/runtime2.h"
+#include "core/lifecycle.h"
+#include "core/sched/gstatus.h"
+#include "core/sched/runtime2.h"
 
 namespace gort::capi {
 
@@ -24,7 +24,7 @@ inline G *curg() {
 // goroutine (or from g0, inside an unlockf) are still served then. Host
 // threads must not race with shutdown (gort.h), and are refused.
 inline bool running() {
-    if (sched.forked_child.load(std::memory_order_relaxed)) return false;  // core/fork.cc
+    if (sched.forked_child.load(std::memory_order_relaxed)) return false;  // core/thread/fork.cc
     RtState s = rtstate();
     if (s == RtState::Init || s == RtState::Running || s == RtState::RunningMain) return true;
     return s == RtState::ShuttingDown && getg() != nullptr;

@@ -2,9 +2,9 @@
 // system calls, preemption, stop-the-world, procresize, thread limit,
 // pinning, deadlock hook. Each validates, then calls into core/.
 #include "capi/capi_internal.h"
-#include "core/atomics.h"
-#include "core/gcscan.h"
-#include "core/proc.h"
+#include "core/base/atomics.h"
+#include "gc_hooks/gcscan.h"
+#include "core/sched/proc.h"
 
 using namespace gort;
 using namespace gort::capi;

@@ -6,11 +6,11 @@
 
 #include "capi/capi_internal.h"
 #include "capi/include/gort/gort.h"
-#include "core/funcinfo.h"
-#include "core/mstack.h"
-#include "core/proc.h"
-#include "core/runtime.h"
-#include "core/stack_alloc.h"
+#include "core/stack/funcinfo.h"
+#include "core/stack/mstack.h"
+#include "core/sched/proc.h"
+#include "core/lifecycle.h"
+#include "core/stack/stack_alloc.h"
 
 using namespace gort;
 using namespace gort::capi;

@@ -1,9 +1,9 @@
 // capi/capi_sync.cc - the C ABI of the sync package and the runtime
-// semaphore (core/sync.h, core/sema.h). gort_mutex is a Mutex, gort_wg a
+// semaphore (core/wait/sync.h, core/wait/sema.h). gort_mutex is a Mutex, gort_wg a
 // WaitGroup, gort_cond a notifyList: the static_asserts pin the layouts.
 #include "capi/capi_internal.h"
-#include "core/sync.h"
-#include "core/throw.h"
+#include "core/wait/sync.h"
+#include "core/base/throw.h"
 
 using namespace gort;
 using namespace gort::capi;

@@ -4,10 +4,10 @@
 
 #include "capi/capi_internal.h"
 #include "capi/include/gort/gort.h"
-#include "core/gstatus.h"
-#include "core/lock_futex.h"
-#include "core/netpoll.h"
-#include "core/proc.h"
+#include "core/sched/gstatus.h"
+#include "core/base/lock_futex.h"
+#include "core/poll/netpoll.h"
+#include "core/sched/proc.h"
 
 using namespace gort;
 using namespace gort::capi;

@@ -3,7 +3,7 @@
 
 #include "capi/capi_internal.h"
 #include "capi/include/gort/gort.h"
-#include "core/traceback.h"
+#include "core/diag/traceback.h"
 
 using namespace gort;
 

@@ -6,13 +6,13 @@
 
 #include "capi/capi_internal.h"
 #include "capi/include/gort/gort.h"
-#include "core/atomics.h"
-#include "core/gstatus.h"
-#include "core/netpoll.h"
-#include "core/proc.h"
-#include "core/runq.h"
-#include "core/runtime.h"
-#include "core/stack_alloc.h"
+#include "core/base/atomics.h"
+#include "core/sched/gstatus.h"
+#include "core/poll/netpoll.h"
+#include "core/sched/proc.h"
+#include "core/sched/runq.h"
+#include "core/lifecycle.h"
+#include "core/stack/stack_alloc.h"
 
 using namespace gort;
 using namespace gort::capi;

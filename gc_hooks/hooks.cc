@@ -9,9 +9,9 @@
 
 #include <new>
 
-#include "core/gcscan.h"
-#include "core/gcwork.h"
-#include "core/proc.h"
+#include "gc_hooks/gcscan.h"
+#include "gc_hooks/gcwork.h"
+#include "core/sched/proc.h"
 
 namespace gort {
 
@@ -94,7 +94,7 @@ void gcphasework(G *gp, uint32_t status, uintptr_t saved_sp) {
             break;
         }
     }
-    gcworkdone_set(gp);  // the scanner then notifies (core/gcscan.cc)
+    gcworkdone_set(gp);  // the scanner then notifies (gc_hooks/gcscan.cc)
 }
 
 bool in_scan_callback() { return in_scan_g != 0; }

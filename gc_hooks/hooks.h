@@ -1,11 +1,11 @@
 // gc_hooks/hooks.h - the collector side of the GC hooks (seed: mgc's
 // gcphase, gcphasework, scanstack, forcegc), as the C ABI (capi/capi_gc.cc)
-// and the scheduler (core/gcwork.h) reach it.
+// and the scheduler (gc_hooks/gcwork.h) reach it.
 #pragma once
 
 #include <gort/gort.h>
 
-#include "core/runtime2.h"
+#include "core/sched/runtime2.h"
 
 namespace gort {
 

@@ -2,9 +2,9 @@
 // pointer slots of its managed stack, by the stack maps of its frames (the
 // walk of the seed's scanstack -> scanframe, over gort's frame headers), and
 // the slots the host registered (gort_mstack_root_add).
-#include "core/funcinfo.h"
-#include "core/mstack.h"
-#include "core/throw.h"
+#include "core/stack/funcinfo.h"
+#include "core/stack/mstack.h"
+#include "core/base/throw.h"
 #include "gc_hooks/hooks.h"
 
 namespace gort {

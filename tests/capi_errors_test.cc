@@ -2,7 +2,7 @@
 // made in the wrong state or from the wrong kind of thread.
 //
 // Every test checks the exact GORT_* code (as capi/gort_capi.cc and
-// core/runtime.cc define it) and that the rejected call changed nothing: the
+// core/lifecycle.cc define it) and that the rejected call changed nothing: the
 // runtime stays in the same life-cycle state and stays usable, counters such
 // as gort_numgoroutine do not move, output buffers are not written, callbacks
 // are not called, a goroutine is not readied twice.

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/chan.h"
+#include "core/wait/chan.h"
 #include "tests/testutil.h"
 #include "tests/wait_until.h"
 
@@ -459,7 +459,7 @@ TEST(Chan, FreeAfterShutdownWithWaiters) {
 // Go: the fatal error names the wait reasons.
 TEST(ChanDeathTest, AllBlockedOnChannelsIsDeadlock) {
     // A fresh process: a child forked from one that already ran the runtime
-    // cannot start it again (core/fork.cc).
+    // cannot start it again (core/thread/fork.cc).
     GTEST_FLAG_SET(death_test_style, "threadsafe");
     EXPECT_EXIT(
         {

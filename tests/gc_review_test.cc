@@ -1,5 +1,5 @@
 // tests/gc_review_test.cc - regressions found reviewing the GC scan protocol
-// (core/gcscan.cc, core/helpgc.cc): each test is a scenario the first
+// (gc_hooks/gcscan.cc, gc_hooks/helpgc.cc): each test is a scenario the first
 // version hung or broke its documented guarantee in.
 #include <gort/gort.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // tests/gc_scan_test.cc - the GC scan protocol through the C ABI (gort.h
-// "GC hooks"; core/gcscan.h): gort_quiesce over goroutines in every state,
+// "GC hooks"; gc_hooks/gcscan.h): gort_quiesce over goroutines in every state,
 // exactly-once scans over many cycles under churn, gort_stopg/gort_restartg
 // races, the safe points, quiesce with the world stopped and GC helper Ms,
 // stack shrinking from the protocol, the forced GC, and bad input.
@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/runtime2.h"
+#include "core/sched/runtime2.h"
 #include "tests/testutil.h"
 
 using namespace gort_test;

@@ -1,6 +1,6 @@
-// tests/gstatus_test.cc - the status machine (core/gstatus.cc) and fatal
+// tests/gstatus_test.cc - the status machine (core/sched/gstatus.cc) and fatal
 // errors, through the internal interface.
-#include "core/gstatus.h"
+#include "core/sched/gstatus.h"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +9,8 @@
 #include <memory>
 #include <thread>
 
-#include "core/lock_futex.h"
-#include "core/throw.h"
+#include "core/base/lock_futex.h"
+#include "core/base/throw.h"
 #include "tests/testutil.h"
 
 using namespace gort;

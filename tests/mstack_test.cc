@@ -1,4 +1,4 @@
-// tests/mstack_test.cc - managed stacks (core/mstack.h) through the C ABI:
+// tests/mstack_test.cc - managed stacks (core/stack/mstack.h) through the C ABI:
 // precise copying on growth and shrinking (frame pointers, frame links,
 // argument words, registered roots), stack maps and pc indexes, gcdead
 // poisoning, the invalid-pointer fatal error, the maximum size, bad input,
@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/mstack.h"
-#include "core/runtime2.h"
+#include "core/stack/mstack.h"
+#include "core/sched/runtime2.h"
 #include "tests/testutil.h"
 
 using namespace gort_test;

@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/netpoll.h"
+#include "core/poll/netpoll.h"
 #include "tests/testutil.h"
 
 using namespace gort_test;

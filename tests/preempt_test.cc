@@ -32,7 +32,7 @@ TEST(Preempt, SafepointLoopDoesNotStarveOthers) {
             Join join(2);
             // The looper starts the other goroutine itself, so that the
             // other cannot run first whatever the spawn order (a goroutine
-            // started by a goroutine goes to its P's runnext, core/runq.h).
+            // started by a goroutine goes to its P's runnext, core/sched/runq.h).
             go([&] {
                 start = now_ns();
                 go([&] {

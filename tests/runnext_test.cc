@@ -1,4 +1,4 @@
-// tests/runnext_test.cc - P.runnext (modern Go's, not in the seed; core/runq.h
+// tests/runnext_test.cc - P.runnext (modern Go's, not in the seed; core/sched/runq.h
 // "runnext"): the queue-level rules (runnext first, kick to the ring, when a
 // thief may take it, runqempty) and what the scheduler makes of them (a
 // wake/wait pair runs without the ring; the pair cannot starve its P).
@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/lock_futex.h"
-#include "core/runq.h"
+#include "core/base/lock_futex.h"
+#include "core/sched/runq.h"
 #include "tests/runq_stress.h"
 #include "tests/testutil.h"
 

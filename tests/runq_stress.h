@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/lock_futex.h"
-#include "core/runq.h"
+#include "core/base/lock_futex.h"
+#include "core/sched/runq.h"
 
 namespace runq_stress {
 

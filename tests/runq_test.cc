@@ -1,7 +1,7 @@
-// tests/runq_test.cc - the per-P run queue (core/runq.cc), through the
+// tests/runq_test.cc - the per-P run queue (core/sched/runq.cc), through the
 // internal interface: the seed's testSchedLocalQueue and
 // testSchedLocalQueueSteal, plus a concurrent steal stress.
-#include "core/runq.h"
+#include "core/sched/runq.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/lock_futex.h"
+#include "core/base/lock_futex.h"
 #include "tests/runq_stress.h"
 #include "tests/testutil.h"
 

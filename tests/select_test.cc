@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/chan.h"
+#include "core/wait/chan.h"
 #include "tests/testutil.h"
 #include "tests/wait_until.h"
 

@@ -1,4 +1,4 @@
-// tests/stack_alloc_test.cc - the stack allocator (core/stack_alloc.h):
+// tests/stack_alloc_test.cc - the stack allocator (core/stack/stack_alloc.h):
 // every order and kind, the per-P cache's refill/release, large stacks,
 // the release of memory to the kernel, guard pages and canaries, the
 // debug modes, and a randomized soak across 2 Ps.
@@ -13,9 +13,9 @@
 #include <random>
 #include <vector>
 
-#include "core/proc.h"
-#include "core/runtime.h"
-#include "core/stack_alloc.h"
+#include "core/sched/proc.h"
+#include "core/lifecycle.h"
+#include "core/stack/stack_alloc.h"
 #include "tests/testutil.h"
 
 using namespace gort_test;

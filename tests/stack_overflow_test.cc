@@ -11,8 +11,8 @@
 #include <cstring>
 #include <thread>
 
-#include "core/runtime2.h"
-#include "core/stack_alloc.h"
+#include "core/sched/runtime2.h"
+#include "core/stack/stack_alloc.h"
 #include "tests/testutil.h"
 
 using namespace gort_test;

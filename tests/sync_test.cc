@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/sync.h"
+#include "core/wait/sync.h"
 #include "tests/testutil.h"
 #include "tests/wait_until.h"
 

@@ -4,7 +4,7 @@
 #include <gort/gort.h>
 #include <gtest/gtest.h>
 
-#include "core/sanitizers.h"
+#include "core/base/sanitizers.h"
 #include "tests/park_sync.h"
 
 #include <atomic>

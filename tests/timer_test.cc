@@ -1,4 +1,4 @@
-// tests/timer_test.cc - timers and gort_sleep: the per-P heaps (core/timers.h)
+// tests/timer_test.cc - timers and gort_sleep: the per-P heaps (core/sched/timers.h)
 // alone, then many sleepers through the C ABI, ordering, idleness, moving
 // timers between Ps, shutdown's fds, and bad inputs. Bounded in time (a
 // watchdog aborts a hung scenario with a message), scaled under sanitizers.
@@ -19,9 +19,9 @@
 #include <thread>
 #include <vector>
 
-#include "core/netpoll.h"
-#include "core/runtime2.h"
-#include "core/timers.h"
+#include "core/poll/netpoll.h"
+#include "core/sched/runtime2.h"
+#include "core/sched/timers.h"
 #include "tests/testutil.h"
 
 using namespace gort_test;

@@ -24,11 +24,11 @@
 #include <thread>
 #include <vector>
 
-#include "core/gstatus.h"
-#include "core/proc.h"
-#include "core/runtime2.h"
-#include "core/throw.h"
-#include "core/traceback.h"
+#include "core/sched/gstatus.h"
+#include "core/sched/proc.h"
+#include "core/sched/runtime2.h"
+#include "core/base/throw.h"
+#include "core/diag/traceback.h"
 #include "tests/testutil.h"
 
 using namespace gort_test;

@@ -1,0 +1,126 @@
+// core/stack/stack_alloc.h - stack memory (seed: stack1.go's stackinit,
+// stackpoolalloc/stackpoolfree, stackcacherefill/stackcacherelease,
+// stackcache_clear, stackalloc/stackfree, stackfreequeue/shrinkfinish).
+//
+// Two kinds of stack share the allocator (DESIGN §4): execution stacks,
+// where native code runs, and managed stacks, which gort copies
+// (core/stack/mstack.h). Sizes are powers of two. Small stacks (orders 2 KiB ..
+// 64 KiB) come from spans of kStackCacheSize bytes split into stacks of one
+// order and one kind, through a per-P cache (refilled and released by half
+// its capacity) over a global pool under stackpoolmu; larger stacks get a
+// span of their own. Spans come from arenas: 1 GiB anonymous mappings
+// reserved with MAP_NORESERVE, so that a million stacks cost a few dozen
+// VMAs (Linux caps them at vm.max_map_count, 65,530 by default). Pages are
+// committed lazily: a stack costs what it touches.
+//
+// Memory release policy: a large stack's pages go back to the kernel
+// (MADV_DONTNEED) as soon as it is freed; a span of small stacks gives its
+// pages back when its last stack returns to the pool (stacks kept in a P's
+// cache, and the stacks of dead Gs on the gfree lists, keep theirs, as in
+// the seed). Address space is kept for reuse by spans of the same size and
+// returned at shutdown. gort_shrink_stacks trims parked execution stacks
+// (stack_trim).
+//
+// Execution stacks. The lowest page of every execution stack is its guard
+// page (so an execution stack has size - 4 KiB usable). GORT_DEBUG
+// stackguard=1 (the default) protects it with madvise(MADV_GUARD_INSTALL)
+// where the kernel accepts it (Linux 6.13+; no VMA cost), else with
+// mprotect while the VMAs it costs stay within a quarter of
+// vm.max_map_count, else not at all. stackguard=2 takes the mprotect path
+// on any kernel (and ASan builds always do: see guard_span). An unprotected execution stack (also
+// with stackguard=0) carries a canary just above its guard page, checked at
+// every switch-out (stack_checkcanary). Managed stacks have no guard page:
+// gort_mframe_push checks them exactly.
+//
+// Debug modes (GORT_DEBUG): efence=1 gives each stack a mapping of its own
+// and makes freed stacks inaccessible, never reusing them (seed:
+// stackFromSystem, stackFaultOnFree); stackdebug=1 logs per-stack operations.
+//
+// Locking: stackpoolmu protects the pools, the heap of spans and the
+// statistics; lock order: sched.lock -> allglock -> stackpoolmu (last). A
+// P's cache is touched only by the M that holds the P, on its g0 or with
+// m->locks held (the seed: "stackalloc must run on the scheduler stack").
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/sched/runtime2.h"
+
+namespace gort {
+
+inline constexpr uint32_t kFixedStack = 2048;                   // seed: _FixedStack
+inline constexpr std::size_t kStackCacheSize = 256 * 1024;      // seed: _StackCacheSize (32 KiB there)
+inline constexpr std::size_t kMinStackSize = 16 * 1024;         // smallest execution stack
+inline constexpr std::size_t kMaxStackSize = 256u * 1024 * 1024;
+// The default execution stack: 64 KiB (60 KiB usable above the guard page).
+// Measured by bench/stack_bench (exec_depth; bench/results/*-stacks.md):
+// the deepest ordinary C use seen is 27.7 KiB (30 KiB under ASan) for
+// snprintf("%Lf", 1e4000L) (glibc formats the 4,933 digits in an alloca'd
+// buffer); printf with floats takes 3.3 KiB, a C++ throw/catch 4.7-7.2 KiB,
+// fprintf to an unbuffered stream such as stderr 11.6 KiB (glibc's 8 KiB
+// helper buffer), fprintf("%.1000f") 9.8 KiB. 32 KiB would leave 28 KiB
+// usable: not enough for the first; 16 KiB barely fits logging to stderr.
+inline constexpr std::size_t kDefaultStackSize = 64 * 1024;
+inline constexpr std::size_t kStackPage = 4096;
+
+enum StackKind : int { kStackExec = 0, kStackManaged = 1 };
+
+void stackinit();  // seed: stackinit. From rt_init.
+
+// Rounds n up to a power of two within [kMinStackSize, kMaxStackSize]; 0 if
+// n is out of range. For execution stacks.
+std::size_t stack_roundsize(std::size_t n);
+
+// seed: stackalloc. n a power of two (>= kMinStackSize for execution
+// stacks, >= kFixedStack for managed ones). Fatal if out of memory. An
+// execution stack's canary (if unguarded) is set by stack_initcanary.
+Stack stackalloc(std::size_t n, StackKind kind);
+// seed: stackfree.
+void stackfree(Stack s, StackKind kind);
+// seed: stackcache_clear. When a P is destroyed.
+void stackcache_clear(P *pp);
+// Queues a managed stack to be freed by shrinkfinish (seed: copystack's
+// stackfreequeue).
+void stackfreequeue_put(Stack s);
+void shrinkfinish();  // seed: shrinkfinish
+
+// Execution stacks: gp->stackcanary for gp's (new) stack: the address of its
+// canary if the stack is not protected by a guard page, else 0.
+void stack_initcanary(G *gp);
+// Fatal "stack overflow in goroutine N" if gp's canary was overwritten.
+inline void stack_checkcanary(G *gp);
+[[noreturn]] void throw_stackoverflow(G *gp);
+// Lowest usable byte of an execution stack (above its guard page).
+inline uintptr_t stack_usable_lo(const Stack &s) { return s.lo + kStackPage; }
+// Gives the pages of gp's execution stack below its saved sp back to the
+// kernel when less than a quarter of the stack is used. gp must be held
+// (scan bit) so that it cannot run. Returns the bytes given back.
+std::size_t stack_trim(G *gp);
+
+// Whether addr lies in the guard page of an execution stack of the
+// allocator (for the SIGSEGV handler; lock-free).
+bool stack_in_guard(uintptr_t addr, Stack *stk);
+
+void stack_release_all();  // shutdown: unmap everything, reset the state
+
+struct StackStats {
+    std::size_t arenas, arena_bytes, spans;
+    std::size_t exec_in_use, managed_in_use;  // stacks allocated
+    std::size_t exec_unguarded;               // execution stacks in use without a guard page
+    std::size_t guard_vmas;                   // VMAs spent on mprotect guards
+    int guard_mode;                           // 0 none, 1 MADV_GUARD_INSTALL, 2 mprotect
+};
+StackStats stack_stats();
+
+inline constexpr uint64_t kStackCanary = 0x67cf2b1df00dfaceull;
+inline constexpr int kStackCanaryWords = 4;
+
+inline void stack_checkcanary(G *gp) {
+    if (gp->stackcanary == 0) return;
+    auto *w = reinterpret_cast<const volatile uint64_t *>(gp->stackcanary);
+    for (int i = 0; i < kStackCanaryWords; i++)
+        if (w[i] != kStackCanary) throw_stackoverflow(gp);
+}
+
+}  // namespace gort
