@@ -5,6 +5,7 @@
 #include "core/base/atomics.h"
 #include "gc_hooks/gcscan.h"
 #include "core/sched/proc.h"
+#include "core/thread/thread.h"
 
 using namespace gort;
 using namespace gort::capi;

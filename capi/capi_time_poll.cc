@@ -8,6 +8,7 @@
 #include "core/base/lock_futex.h"
 #include "core/poll/netpoll.h"
 #include "core/sched/proc.h"
+#include "core/base/os.h"
 
 using namespace gort;
 using namespace gort::capi;

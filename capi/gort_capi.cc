@@ -10,9 +10,11 @@
 #include "core/sched/gstatus.h"
 #include "core/poll/netpoll.h"
 #include "core/sched/proc.h"
+#include "core/thread/thread.h"
 #include "core/sched/runq.h"
 #include "core/lifecycle.h"
 #include "core/stack/stack_alloc.h"
+#include "core/base/debugvars.h"
 
 using namespace gort;
 using namespace gort::capi;

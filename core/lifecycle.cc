@@ -34,6 +34,7 @@
 #include "core/sched/gstatus.h"
 #include "core/poll/netpoll.h"
 #include "core/sched/proc.h"
+#include "core/thread/thread.h"
 #include "core/sched/runq.h"
 #include "core/stack/mstack.h"
 #include "core/wait/sema.h"
@@ -41,22 +42,14 @@
 #include "core/stack/stack_alloc.h"
 #include "core/sched/switch.h"
 #include "core/base/throw.h"
+#include "core/base/debugvars.h"
+#include "core/base/os.h"
+#include "core/base/rtalloc.h"
 
 namespace gort {
 
-DebugVars debug;
 extern void (*main_goroutine_fn)(void *);
 extern std::atomic<uint64_t> foreign_created;
-
-int ncpu() {
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) {
-        int n = CPU_COUNT(&set);
-        if (n > 0) return n;
-    }
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? int(n) : 1;
-}
 
 namespace {
 
@@ -71,17 +64,6 @@ bool cas_state(RtState from, RtState to) {
 }
 
 // Parses a positive decimal; false if malformed.
-bool parse_int(const char *s, std::size_t n, int64_t *out) {
-    if (n == 0 || n > 18) return false;
-    int64_t v = 0;
-    for (std::size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 // seed: main's epilogue, on g0 of whichever M ran the main goroutine.
 void mainexit0(G *gp) {
     M *mp = getg()->m;
@@ -228,34 +210,6 @@ void exit_all_ms() {
 bool is_main_goroutine(const void *gp) { return gp != nullptr && gp == main_g; }
 
 RtState rtstate() { return RtState(state.load(std::memory_order_acquire)); }
-
-bool parse_debug(const char *s, DebugVars *dv) {
-    DebugVars d;
-    while (s != nullptr && *s != '\0') {
-        const char *end = std::strchr(s, ',');
-        std::size_t len = end ? std::size_t(end - s) : std::strlen(s);
-        const char *eq = static_cast<const char *>(std::memchr(s, '=', len));
-        if (eq == nullptr || eq == s) return false;
-        std::size_t nlen = std::size_t(eq - s);
-        int64_t v;
-        if (!parse_int(eq + 1, len - nlen - 1, &v)) return false;
-        if (nlen == 10 && std::strncmp(s, "schedtrace", 10) == 0) d.schedtrace = v;
-        if (nlen == 11 && std::strncmp(s, "scheddetail", 11) == 0) d.scheddetail = v;
-        if (nlen == 7 && std::strncmp(s, "sigquit", 7) == 0) d.sigquit = v;
-        if (nlen == 8 && std::strncmp(s, "deadlock", 8) == 0) d.deadlock = v;
-        if (nlen == 6 && std::strncmp(s, "efence", 6) == 0) d.efence = v;
-        if (nlen == 10 && std::strncmp(s, "stackguard", 10) == 0) d.stackguard = v;
-        if (nlen == 15 && std::strncmp(s, "stackpoisoncopy", 15) == 0) d.stackpoisoncopy = v;
-        if (nlen == 10 && std::strncmp(s, "stackdebug", 10) == 0) d.stackdebug = v;
-        if (nlen == 6 && std::strncmp(s, "gcdead", 6) == 0) d.gcdead = v;
-        if (nlen == 10 && std::strncmp(s, "invalidptr", 10) == 0) d.invalidptr = v;
-        if (nlen == 16 && std::strncmp(s, "gcshrinkstackoff", 16) == 0) d.gcshrinkstackoff = v;
-        // Unknown names are ignored, as GODEBUG does.
-        s = end ? end + 1 : s + len;
-    }
-    if (dv != nullptr) *dv = d;
-    return true;
-}
 
 // seed: schedinit (the parts gort has).
 int rt_init(const RtConfig &cfg) {

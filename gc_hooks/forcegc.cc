@@ -20,6 +20,7 @@
 #include "core/base/lock_futex.h"
 #include "core/sched/proc.h"
 #include "core/base/throw.h"
+#include "core/base/os.h"
 
 namespace gort {
 

@@ -3,11 +3,12 @@
 
 #include <cstdint>
 
+#include "core/sched/upcalls.h"
+
 namespace gort {
 
 void forcegc_start();               // a gc_trigger hook was installed: start the goroutine once
-int64_t forcegc_due_in(int64_t now);  // ns until a forced GC is due (0: now), -1: never
-void sysmon_forcegc(int64_t now);   // sysmon: wake the goroutine if due
+// forcegc_due_in and sysmon_forcegc (sysmon calls them): core/sched/upcalls.h.
 void forcegc_release();             // gort_shutdown
 
 }  // namespace gort

@@ -29,10 +29,11 @@
 #include "core/base/lock_futex.h"
 #include "core/stack/mstack.h"
 #include "core/sched/proc.h"
-#include "core/lifecycle.h"
 #include "core/stack/stack_alloc.h"
 #include "core/sched/switch.h"
 #include "core/base/throw.h"
+#include "core/base/debugvars.h"
+#include "core/base/os.h"
 
 namespace gort {
 
@@ -391,6 +392,11 @@ bool gcscan_safepoint(G *gp) {
     uintptr_t cur = kStackPreempt;
     gp->stackguard0.compare_exchange_strong(cur, stackguard_reset(gp), std::memory_order_relaxed);
     return true;
+}
+
+void gc_goexit(G *gp) {
+    gp->preemptscan.store(false, std::memory_order_relaxed);
+    gcworkdone_set(gp);
 }
 
 void gchelp(G *gp, uint32_t newval) {

@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "core/sched/runtime2.h"
+#include "core/sched/upcalls.h"
 
 namespace gort {
 
@@ -56,14 +57,8 @@ void quiesce_stopped(G *gp);
 bool stopg_for(G *gp, uintptr_t owner);
 bool restartg_for(G *gp, uintptr_t owner);  // false: not claimed by owner
 
-// A safe point of the running goroutine gp == getg() (gort_safepoint, a
-// managed frame push): if a scan was asked of it, claims itself, scans and
-// returns true (the seed's newstack preemptscan branch: no yield).
-bool gcscan_safepoint(G *gp);
-// casgstatus: gp leaves Grunning for newval (Gwaiting, Grunnable: on g0 with
-// its context saved; Gsyscall: syscallsp set) with a scan asked of it
-// (seed: "Help GC if needed").
-void gchelp(G *gp, uint32_t newval);
+// gcscan_safepoint, gchelp and gc_goexit (the scheduler and the managed
+// stacks call them): core/sched/upcalls.h.
 
 // Sets gcphase; moving to GORT_GC_SCAN from another phase begins a scan
 // cycle (every goroutine not dead must be scanned again). false, changing

@@ -16,8 +16,8 @@
 #include "core/base/lock_futex.h"
 #include "core/sched/proc.h"
 #include "core/sched/runq.h"
-#include "core/lifecycle.h"
 #include "core/base/throw.h"
+#include "core/base/os.h"
 
 namespace gort {
 

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "core/sched/upcalls.h"
+
 namespace gort {
 
 int32_t gcprocs(int32_t want);  // seed: gcprocs (sched.lock held)
@@ -11,6 +13,6 @@ int32_t gcprocs(int32_t want);  // seed: gcprocs (sched.lock held)
 // number of runs once all have returned. The world is stopped by the caller.
 // GORT_EBUSY, running nothing, from inside fn (a job is running).
 int helpgc(int32_t want, void (*fn)(void *), void *arg);
-void gchelper();  // seed: gchelper (stopm, on a woken helper)
+// gchelper (stopm runs it on a woken helper): core/sched/upcalls.h.
 
 }  // namespace gort

@@ -12,6 +12,7 @@
 #include "gc_hooks/gcscan.h"
 #include "gc_hooks/gcwork.h"
 #include "core/sched/proc.h"
+#include "core/base/rtalloc.h"
 
 namespace gort {
 

@@ -9,8 +9,9 @@
 
 #include <climits>
 
-#include "core/sched/runtime2.h"
+#include "core/base/os.h"
 #include "core/base/throw.h"
+#include "core/base/upcalls.h"
 
 namespace gort {
 
@@ -42,25 +43,11 @@ inline void procyield(int n) {
     for (int i = 0; i < n; i++) __builtin_ia32_pause();
 }
 
-inline void mlocks_add(int d) {
-    // Host threads (no M) may take sched.lock through the foreign-thread
-    // paths of gort_go/gort_ready; they have no m->locks to count.
-    if (G *g = getg()) g->m->locks += d;
-}
-
 }  // namespace
-
-void osyield() { sched_yield(); }
-
-int64_t nanotime() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 // seed: lock (lock_futex.go)
 void lock(mutex *l) {
-    mlocks_add(1);
+    m_locks_add(1);
     // Speculative grab for the uncontended case.
     uint32_t v = l->key.exchange(kLocked, std::memory_order_acquire);
     if (v == kUnlocked) return;
@@ -94,7 +81,7 @@ void unlock(mutex *l) {
     uint32_t v = l->key.exchange(kUnlocked, std::memory_order_release);  // pairs with lock's acquire
     if (v == kUnlocked) gothrow("unlock of unlocked lock");
     if (v == kSleeping) futexwakeup(&l->key, 1);
-    mlocks_add(-1);
+    m_locks_add(-1);
 }
 
 void noteclear(note *n) { n->key.store(0, std::memory_order_relaxed); }

@@ -39,7 +39,4 @@ bool notetsleep(note *n, int64_t ns);  // seed: notetsleep
 void futexsleep(std::atomic<uint32_t> *addr, uint32_t val, int64_t ns);
 void futexwakeup(std::atomic<uint32_t> *addr, int cnt);
 
-void osyield();
-int64_t nanotime();
-
 }  // namespace gort

@@ -16,9 +16,9 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
+#include <pthread.h>
 
-#include "core/sched/proc.h"
+#include "core/base/rtalloc.h"
 #include "core/base/throw.h"
 
 #include "core/base/sanitizers.h"
@@ -36,7 +36,7 @@ struct Mimalloc {
     void (*collect)(bool) = nullptr;
 };
 Mimalloc mi;
-std::once_flag mi_once;
+pthread_once_t mi_once = PTHREAD_ONCE_INIT;  // not std::call_once: its lambda symbol would be exported
 
 void mi_load() {
 #if !GORT_ASAN && !GORT_TSAN
@@ -55,7 +55,7 @@ void mi_load() {
 }
 
 inline const Mimalloc &mimalloc() {
-    std::call_once(mi_once, mi_load);
+    pthread_once(&mi_once, mi_load);
     return mi;
 }
 

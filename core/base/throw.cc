@@ -7,10 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "core/sched/gstatus.h"
-#include "core/sched/proc.h"
-#include "core/sched/runtime2.h"
-#include "core/diag/traceback.h"
+#include "core/base/upcalls.h"
 
 namespace gort {
 
@@ -61,51 +58,13 @@ void printhex(uint64_t v) {
 }
 void printptr(const void *p) { printhex(reinterpret_cast<uintptr_t>(p)); }
 
-const char *gstatusname(uint32_t s) {
-    switch (s & ~uint32_t(Gscan)) {
-        case Gidle: return "idle";
-        case Grunnable: return "runnable";
-        case Grunning: return "running";
-        case Gsyscall: return "syscall";
-        case Gwaiting: return "waiting";
-        case Gdead: return "dead";
-        case Gcopystack: return "copystack";
-        case 7: return "enqueue";
-        default: return "???";
-    }
-}
-
-void dumpgstatus(G *gp) {
-    G *g = getg();
-    printstr("runtime: gp: gp=");
-    printptr(gp);
-    printstr(", goid=");
-    printint(gp->goid);
-    printstr(", gp->atomicstatus=");
-    printuint(readgstatus(gp));
-    printstr("\n");
-    if (g != nullptr) {
-        printstr("runtime:  g:  g=");
-        printptr(g);
-        printstr(", goid=");
-        printint(g->goid);
-        printstr(",  g->atomicstatus=");
-        printuint(readgstatus(g));
-        printstr("\n");
-    }
-}
-
 void gothrow(const char *msg) {
     // A second throw while dumping (a fault in the dump itself) just aborts.
     if (throwing.fetch_add(1, std::memory_order_relaxed) == 0) {
         printstr("gort: fatal error: ");
         printstr(msg);
         printstr("\n\n");
-        // seed: startpanic -> freezetheworld. Ask every running goroutine to
-        // stop and no M to start another, so the dump sees a still world
-        // (best effort; a few ms; no lock taken).
-        if (allp[0] != nullptr) freezetheworld();
-        dumpgoroutines(2, DumpMode::Fatal);
+        fatal_dump();
     }
     std::abort();
 }

@@ -31,6 +31,7 @@
 #include "core/sched/proc.h"
 #include "core/base/racy.h"
 #include "core/sched/runtime2.h"
+#include "core/base/os.h"
 
 namespace gort {
 

@@ -51,9 +51,10 @@
 
 #include "core/base/fdwriter.h"
 #include "core/base/lock_futex.h"
-#include "core/lifecycle.h"
 #include "core/diag/symtab.h"
 #include "core/diag/traceback.h"
+#include "core/base/debugvars.h"
+#include "core/base/os.h"
 
 namespace gort {
 

@@ -18,6 +18,7 @@
 #include "core/sched/runtime2.h"
 #include "core/diag/symtab.h"
 #include "core/base/throw.h"
+#include "core/base/os.h"
 
 namespace gort {
 
@@ -344,7 +345,5 @@ void tracebacksuspended(FdWriter &w, const G *gp, DumpMode mode) {
         dumpg(w, gp, mode, &first);
     }
 }
-
-void dumpgoroutines(int fd) { dumpgoroutines(fd, DumpMode::Normal); }
 
 }  // namespace gort

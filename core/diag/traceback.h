@@ -53,7 +53,6 @@ enum class DumpMode : int {
 //     <tab>function+0xoff pc=0x...     one line per native frame
 // separated by blank lines. From any thread: a goroutine, g0 (inside an
 // unlockf), a host thread, a signal handler. No runtime lock is taken.
-// (throw.h declares dumpgoroutines(fd), the Normal mode.)
 void dumpgoroutines(int fd, DumpMode mode);
 
 // tracebacksuspended: the native backtrace of gp from its saved context.

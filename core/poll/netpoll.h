@@ -19,37 +19,17 @@
 #include <cstdint>
 
 #include "core/sched/runtime2.h"
+#include "core/sched/upcalls.h"
 
 namespace gort {
 
-// netpollinited: the epoll fd exists. Any thread, no lock.
-bool netpollinited();
-// netpollGenericInit: create the epoll fd and eventfd if not yet done.
-void netpollGenericInit();
-// netpoll: Gs made runnable by fd readiness, as a list through schedlink,
-// still Gwaiting (the caller injects them: injectglist or casgstatus).
-// delay < 0 blocks until an event or netpollBreak, 0 does not block, > 0
-// blocks up to delay ns. Only a delay != 0 consumes a pending break.
-G *netpoll(int64_t delay);
-// netpollBreak: interrupt a blocked netpoll (or make the next one return at
-// once). Coalesced: one write per wakeup however many callers.
-void netpollBreak();
-// Goroutines parked in gort_poll_fd (modern Go's netpollAnyWaiters).
-bool netpollAnyWaiters();
+// The calls the scheduler makes (netpollinited, netpollGenericInit, netpoll,
+// netpollBreak, netpollAnyWaiters, sysmon_netpoll,
+// netpoll_has_waiters_or_timers, netpoll_wake_for_exit) are declared, with
+// their contracts, in core/sched/upcalls.h.
 
-// ---- hooks for the rest of the runtime ----
-// sysmon, every tick (seed: sysmon's "poll network if not polled for more
-// than 10ms"; modern Go's "start an M if a timer is overdue"), plus the
-// check for fds closed with close(2) instead of gort_poll_close (at most
-// every kClosedCheckPeriod). On sysmon's M, without a P.
-void sysmon_netpoll(int64_t now);
+// sysmon_netpoll checks fds closed with close(2) at most this often.
 inline constexpr int64_t kClosedCheckPeriod = 50 * 1000 * 1000;  // ns
-// checkdead: something can still wake a goroutine (an armed timer or a
-// goroutine parked in gort_poll_fd).
-bool netpoll_has_waiters_or_timers();
-// Shutdown / gort_main's return: wake the M blocked in netpoll so that it
-// sees sched.exiting / m0_resume. Any thread; no-op if not initialised.
-void netpoll_wake_for_exit();
 // gort_shutdown, every M joined: close the epoll fd and eventfd, free the
 // pollDesc table.
 void netpoll_release();

@@ -14,6 +14,7 @@
 #include "core/sched/gstatus.h"
 #include "core/sched/switch.h"
 #include "core/base/throw.h"
+#include "core/base/rtalloc.h"
 
 namespace gort {
 

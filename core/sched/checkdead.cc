@@ -22,10 +22,10 @@
 // startm, so that state is legal for an instant; checkdead returns instead.
 #include "core/base/atomics.h"
 #include "core/sched/gstatus.h"
-#include "core/poll/netpoll.h"
 #include "core/sched/proc.h"
-#include "core/lifecycle.h"
 #include "core/base/throw.h"
+#include "core/sched/upcalls.h"
+#include "core/base/debugvars.h"
 
 namespace gort {
 

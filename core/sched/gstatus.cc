@@ -1,9 +1,10 @@
 // core/sched/gstatus.cc - see gstatus.h.
 #include "core/sched/gstatus.h"
+#include "core/sched/upcalls.h"
 
-#include "gc_hooks/gcscan.h"
 #include "core/base/lock_futex.h"
 #include "core/base/throw.h"
+#include "core/base/os.h"
 
 namespace gort {
 
@@ -130,6 +131,40 @@ bool try_casgstatus_waiting_runnable(G *gp) {
         if (s == Gwaiting && cas_status(gp, Gwaiting, Grunnable)) return true;
         // Gscanwaiting: a scanner owns the stack for a moment; wait it out.
         if (spins > 64) osyield();
+    }
+}
+
+const char *gstatusname(uint32_t s) {
+    switch (s & ~uint32_t(Gscan)) {
+        case Gidle: return "idle";
+        case Grunnable: return "runnable";
+        case Grunning: return "running";
+        case Gsyscall: return "syscall";
+        case Gwaiting: return "waiting";
+        case Gdead: return "dead";
+        case Gcopystack: return "copystack";
+        case 7: return "enqueue";
+        default: return "???";
+    }
+}
+
+void dumpgstatus(G *gp) {
+    G *g = getg();
+    printstr("runtime: gp: gp=");
+    printptr(gp);
+    printstr(", goid=");
+    printint(gp->goid);
+    printstr(", gp->atomicstatus=");
+    printuint(readgstatus(gp));
+    printstr("\n");
+    if (g != nullptr) {
+        printstr("runtime:  g:  g=");
+        printptr(g);
+        printstr(", goid=");
+        printint(g->goid);
+        printstr(",  g->atomicstatus=");
+        printuint(readgstatus(g));
+        printstr("\n");
     }
 }
 

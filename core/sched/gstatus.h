@@ -36,4 +36,10 @@ bool try_casgcopystack(G *gp, uint32_t *oldstatus);
 // casgstatus.
 bool try_casgstatus_waiting_runnable(G *gp);
 
+// "idle", "runnable", ... for dumps (the scan bit ignored).
+const char *gstatusname(uint32_t status);
+// seed: dumpgstatus. Prints gp's and the current goroutine's status words
+// before a fatal error about gp's status.
+void dumpgstatus(G *gp);
+
 }  // namespace gort

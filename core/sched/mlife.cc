@@ -22,14 +22,13 @@
 #include "arch/context.h"
 #include "core/base/atomics.h"
 #include "core/sched/gstatus.h"
-#include "gc_hooks/helpgc.h"
-#include "core/poll/netpoll.h"
 #include "core/sched/proc.h"
 #include "core/sched/runq.h"
 #include "core/base/sanitizers.h"
-#include "core/stack/stack_guard.h"
 #include "core/sched/switch.h"
 #include "core/base/throw.h"
+#include "core/sched/upcalls.h"
+#include "core/base/rtalloc.h"
 
 namespace gort {
 

@@ -12,13 +12,14 @@
 #include "core/sched/gstatus.h"
 #include "core/sched/proc.h"
 #include "core/sched/runq.h"
-#include "core/stack/stack_alloc.h"
 #include "core/sched/switch.h"
 #include "core/base/throw.h"
+#include "core/sched/upcalls.h"
+#include "core/base/rtalloc.h"
 
 namespace gort {
 
-std::size_t default_stack_size = kDefaultStackSize;
+std::size_t default_stack_size = 0;  // set by rt_init before any goroutine (core/stack: kDefaultStackSize)
 std::atomic<uint64_t> foreign_created{0};  // goroutines created from host threads
 void (*main_goroutine_fn)(void *) = nullptr;  // seed: funcPC(main), not worth a wakep
 

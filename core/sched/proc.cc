@@ -23,13 +23,12 @@
 #include "core/sched/proc.h"
 
 #include "core/base/atomics.h"
-#include "gc_hooks/gcscan.h"
 #include "core/sched/gstatus.h"
-#include "core/stack/mstack.h"
-#include "core/poll/netpoll.h"
 #include "core/sched/runq.h"
 #include "core/sched/switch.h"
 #include "core/base/throw.h"
+#include "core/sched/upcalls.h"
+#include "core/base/os.h"
 
 namespace gort {
 
@@ -483,8 +482,7 @@ void goexit0(G *gp) {
     casgstatus(gp, Grunning, Gdead);
     // GC: a dead goroutine counts as scanned (seed: mquiesce's no-op scan);
     // a pending request dies with it.
-    gp->preemptscan.store(false, std::memory_order_relaxed);
-    gcworkdone_set(gp);
+    gc_goexit(gp);
     gp->m = nullptr;
     gp->lockedm = nullptr;
     mp->lockedg = nullptr;

@@ -71,12 +71,6 @@ void gfpurge(P *pp);                                      // seed: gfpurge
 int32_t gcount();                                         // seed: gcount
 extern std::size_t default_stack_size;
 
-// ---- lockOSThread (core/thread/lockosthread.cc) ----
-void LockOSThread();                                      // seed: LockOSThread
-void UnlockOSThread();                                    // seed: UnlockOSThread
-void lockOSThread();                                      // seed: lockOSThread (internal)
-void unlockOSThread();                                    // seed: unlockOSThread (internal)
-
 // ---- Ps (core/sched/procresize.cc) ----
 void procresize(int32_t nprocs);                          // seed: procresize
 void acquirep(P *pp);                                     // seed: acquirep
@@ -111,24 +105,10 @@ void sysmon_wake();                                       // wake sysmon from it
 bool preemptall();                                        // seed: preemptall
 bool preemptone(P *pp);                                   // seed: preemptone
 
-// ---- foreign threads (core/thread/extram.cc) ----
-M *needm();                                               // seed: needm (binds an extra M to this thread)
-bool extram_detach();                                     // seed: dropm of the bound M; false if none
-bool cgocall(void (*fn)(void *), void *arg);              // run fn as this thread's goroutine
-int32_t extram_idle_gs();
-void extram_shutdown();
-
-// ---- fork (core/thread/fork.cc) ----
-void install_atfork();
-
 // ---- deadlock detection (core/sched/checkdead.cc) ----
 void checkdead();                                         // seed: checkdead (sched.lock held)
 void run_deadlock_hook();                                 // after unlock: the hook, if checkdead asked
 void set_deadlock_hook(void (*hook)(void *), void *ctx);
 
-// ---- runtime-wide allocation of G/M/P and wait nodes (core/base/rtalloc.cc) ----
-void *rtalloc(std::size_t size);  // zeroed, 64-byte aligned; fatal on failure
-void rtfree(void *p);
-void rtalloc_release();  // shutdown: return cached memory to the OS
 
 }  // namespace gort

@@ -2,9 +2,10 @@
 #include "core/base/atomics.h"
 #include "core/sched/proc.h"
 #include "core/sched/runq.h"
-#include "core/stack/stack_alloc.h"
 #include "core/base/throw.h"
 #include "core/sched/timers.h"
+#include "core/sched/upcalls.h"
+#include "core/base/rtalloc.h"
 
 namespace gort {
 

@@ -19,10 +19,10 @@
 
 #include "core/base/atomics.h"
 #include "core/sched/gstatus.h"
-#include "core/poll/netpoll.h"
 #include "core/sched/proc.h"
 #include "core/sched/runq.h"
 #include "core/base/throw.h"
+#include "core/sched/upcalls.h"
 
 namespace gort {
 

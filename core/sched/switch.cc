@@ -3,10 +3,10 @@
 
 #include "arch/context.h"
 #include "core/sched/proc.h"
-#include "core/stack/stack_alloc.h"
 #include "core/base/throw.h"
 
 #include "core/base/sanitizers.h"
+#include "core/sched/upcalls.h"
 
 #if GORT_ASAN
 #include <sanitizer/asan_interface.h>

@@ -12,13 +12,13 @@
 #include <unistd.h>
 
 #include "core/base/atomics.h"
-#include "gc_hooks/forcegc.h"
 #include "core/sched/gstatus.h"
-#include "core/poll/netpoll.h"
 #include "core/sched/proc.h"
 #include "core/sched/runq.h"
-#include "core/lifecycle.h"
 #include "core/base/throw.h"
+#include "core/sched/upcalls.h"
+#include "core/base/debugvars.h"
+#include "core/base/os.h"
 
 namespace gort {
 

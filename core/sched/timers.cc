@@ -4,9 +4,11 @@
 #include <cstring>
 
 #include "core/base/atomics.h"
-#include "core/poll/netpoll.h"
 #include "core/sched/proc.h"
 #include "core/base/throw.h"
+#include "core/sched/upcalls.h"
+#include "core/base/os.h"
+#include "core/base/rtalloc.h"
 
 namespace gort {
 

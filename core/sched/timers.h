@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include "core/base/lock_futex.h"
+#include "core/base/os.h"
 
 namespace gort {
 

@@ -7,6 +7,7 @@
 #include "core/base/atomics.h"
 #include "core/base/lock_futex.h"
 #include "core/sched/proc.h"
+#include "core/base/rtalloc.h"
 
 namespace gort {
 

@@ -5,12 +5,12 @@
 
 #include "core/base/atomics.h"
 #include "core/stack/funcinfo.h"
-#include "gc_hooks/gcscan.h"
 #include "core/sched/gstatus.h"
 #include "core/sched/proc.h"
-#include "core/lifecycle.h"
 #include "core/stack/stack_alloc.h"
 #include "core/base/throw.h"
+#include "core/base/debugvars.h"
+#include "core/base/rtalloc.h"
 
 namespace gort {
 

@@ -35,6 +35,7 @@
 #include <cstdint>
 
 #include "core/sched/runtime2.h"
+#include "core/sched/upcalls.h"
 
 namespace gort {
 
@@ -47,17 +48,10 @@ struct MFrame {
 };
 static_assert(sizeof(MFrame) == 32, "header keeps 16-byte alignment");
 
-// A managed frame's check is exact (sp - need >= guard): no reserve is
-// needed below the guard, since neither the runtime nor native code runs
-// on a managed stack (the seed's _StackGuard covers nosplit chains).
-inline constexpr uintptr_t kMStackGuard = 0;
 inline constexpr std::size_t kDefaultMaxStack = 1000000000;  // seed: runtime.main's maxstacksize on 64-bit
 extern std::atomic<std::size_t> maxstacksize;                // seed: maxstacksize
 
-// What execute() stores in stackguard0 for gp.
-inline uintptr_t stackguard_reset(const G *gp) {
-    return gp->mstack.lo != 0 ? gp->mstack.lo + kMStackGuard : gp->stack.lo + kStackGuard;
-}
+// kMStackGuard, stackguard_reset, mstack_free: core/sched/upcalls.h.
 
 // The current goroutine's frames (gp == getg(), a goroutine). *err gets a
 // GORT_* code on failure.
@@ -87,7 +81,6 @@ bool shrinkstack_held(G *gp);
 // caller's own) and parked execution stack (stack_trim), then shrinkfinish.
 int shrink_stacks();
 
-void mstack_free(G *gp);     // goexit0: frees the managed stack and roots
 void mstack_release(G *gp);  // shutdown: frees the roots array
 void mstack_release_all();   // shutdown: registry, maxstacksize
 

@@ -12,10 +12,11 @@
 #include "core/base/atomics.h"
 #include "core/base/lock_futex.h"
 #include "core/sched/proc.h"
-#include "core/lifecycle.h"
 #include "core/base/sanitizers.h"
 #include "core/stack/stack_guard.h"
 #include "core/base/throw.h"
+#include "core/base/debugvars.h"
+#include "core/base/rtalloc.h"
 
 #if GORT_ASAN  // LSan comes with ASan
 #include <sanitizer/lsan_interface.h>

@@ -46,6 +46,7 @@
 #include <cstdint>
 
 #include "core/sched/runtime2.h"
+#include "core/sched/upcalls.h"
 
 namespace gort {
 
@@ -64,33 +65,21 @@ inline constexpr std::size_t kMaxStackSize = 256u * 1024 * 1024;
 inline constexpr std::size_t kDefaultStackSize = 64 * 1024;
 inline constexpr std::size_t kStackPage = 4096;
 
-enum StackKind : int { kStackExec = 0, kStackManaged = 1 };
-
 void stackinit();  // seed: stackinit. From rt_init.
 
 // Rounds n up to a power of two within [kMinStackSize, kMaxStackSize]; 0 if
 // n is out of range. For execution stacks.
 std::size_t stack_roundsize(std::size_t n);
 
-// seed: stackalloc. n a power of two (>= kMinStackSize for execution
-// stacks, >= kFixedStack for managed ones). Fatal if out of memory. An
-// execution stack's canary (if unguarded) is set by stack_initcanary.
-Stack stackalloc(std::size_t n, StackKind kind);
-// seed: stackfree.
-void stackfree(Stack s, StackKind kind);
-// seed: stackcache_clear. When a P is destroyed.
-void stackcache_clear(P *pp);
+// stackalloc, stackfree, stackcache_clear, stack_initcanary and the inline
+// stack_checkcanary are declared in core/sched/upcalls.h (the scheduler
+// calls them). stackalloc: n a power of two (>= kMinStackSize for execution
+// stacks, >= kFixedStack for managed ones); fatal if out of memory.
 // Queues a managed stack to be freed by shrinkfinish (seed: copystack's
 // stackfreequeue).
 void stackfreequeue_put(Stack s);
 void shrinkfinish();  // seed: shrinkfinish
 
-// Execution stacks: gp->stackcanary for gp's (new) stack: the address of its
-// canary if the stack is not protected by a guard page, else 0.
-void stack_initcanary(G *gp);
-// Fatal "stack overflow in goroutine N" if gp's canary was overwritten.
-inline void stack_checkcanary(G *gp);
-[[noreturn]] void throw_stackoverflow(G *gp);
 // Lowest usable byte of an execution stack (above its guard page).
 inline uintptr_t stack_usable_lo(const Stack &s) { return s.lo + kStackPage; }
 // Gives the pages of gp's execution stack below its saved sp back to the
@@ -112,15 +101,5 @@ struct StackStats {
     int guard_mode;                           // 0 none, 1 MADV_GUARD_INSTALL, 2 mprotect
 };
 StackStats stack_stats();
-
-inline constexpr uint64_t kStackCanary = 0x67cf2b1df00dfaceull;
-inline constexpr int kStackCanaryWords = 4;
-
-inline void stack_checkcanary(G *gp) {
-    if (gp->stackcanary == 0) return;
-    auto *w = reinterpret_cast<const volatile uint64_t *>(gp->stackcanary);
-    for (int i = 0; i < kStackCanaryWords; i++)
-        if (w[i] != kStackCanary) throw_stackoverflow(gp);
-}
 
 }  // namespace gort

@@ -14,18 +14,14 @@
 #pragma once
 
 #include "core/sched/runtime2.h"
+#include "core/sched/upcalls.h"
 
 namespace gort {
 
 void sigsegv_install();    // stackpoolmu held (stack_alloc.cc)
 void sigsegv_uninstall();  // shutdown
 
-// seed: minit/unminit (the signal stack part). On the M's own thread: give
-// it an alternate signal stack unless it already has one (a host thread's
-// own is kept). The runtime's threads (newosproc) carve theirs from their
-// thread mapping; others get a mapping that unminit_sigstack removes.
-void minit_sigstack(M *mp, void *stk, std::size_t size);
-void unminit_sigstack(M *mp);
-inline constexpr std::size_t kSigStackSize = 64 * 1024;
+// minit_sigstack / unminit_sigstack / kSigStackSize: core/sched/upcalls.h
+// (mstart and mexit call them).
 
 }  // namespace gort

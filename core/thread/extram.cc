@@ -32,10 +32,12 @@
 #include "core/base/atomics.h"
 #include "core/sched/gstatus.h"
 #include "core/sched/proc.h"
+#include "core/thread/thread.h"
 #include "core/sched/runq.h"
 #include "core/stack/stack_guard.h"
 #include "core/sched/switch.h"
 #include "core/base/throw.h"
+#include "core/base/os.h"
 
 namespace gort {
 

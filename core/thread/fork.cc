@@ -11,8 +11,9 @@
 #include <pthread.h>
 
 #include "core/sched/proc.h"
-#include "core/lifecycle.h"
+#include "core/thread/thread.h"
 #include "core/base/throw.h"
+#include "core/sched/upcalls.h"
 
 namespace gort {
 

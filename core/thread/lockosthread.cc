@@ -8,6 +8,7 @@
 // goroutine stays wired while either is held. The wiring itself is
 // m->lockedg / g->lockedm; schedule, stoplockedm and startlockedm honour it.
 #include "core/sched/proc.h"
+#include "core/thread/thread.h"
 #include "core/base/throw.h"
 
 namespace gort {

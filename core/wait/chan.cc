@@ -24,6 +24,7 @@
 #include "core/base/atomics.h"
 #include "core/sched/proc.h"
 #include "core/base/throw.h"
+#include "core/base/rtalloc.h"
 
 namespace gort {
 

@@ -34,6 +34,8 @@
 #include "core/sched/proc.h"
 #include "core/base/throw.h"
 #include "core/sched/timers.h"
+#include "core/base/os.h"
+#include "core/base/rtalloc.h"
 
 namespace gort {
 

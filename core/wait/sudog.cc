@@ -7,6 +7,7 @@
 #include "core/sched/gstatus.h"
 #include "core/sched/proc.h"
 #include "core/base/throw.h"
+#include "core/base/rtalloc.h"
 
 namespace gort {
 

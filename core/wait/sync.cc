@@ -33,6 +33,7 @@
 #include "core/sched/proc.h"
 #include "core/sched/runq.h"
 #include "core/base/throw.h"
+#include "core/base/os.h"
 
 namespace gort {
 
