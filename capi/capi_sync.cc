@@ -103,14 +103,14 @@ GORT_API int gort_wg_wait(gort_wg *w) {
 GORT_API int gort_semacquire(uint32_t *addr) {
     if (addr == nullptr || (reinterpret_cast<uintptr_t>(addr) & 3) != 0) return GORT_EINVAL;
     if (int rc = check_block()) return rc;
-    semacquire(reinterpret_cast<std::atomic<uint32_t> *>(addr));
+    semacquire(reinterpret_cast<atomic<uint32_t> *>(addr));
     return GORT_OK;
 }
 
 GORT_API int gort_semrelease(uint32_t *addr) {
     if (addr == nullptr || (reinterpret_cast<uintptr_t>(addr) & 3) != 0) return GORT_EINVAL;
     if (int rc = check_wake()) return rc;
-    semrelease(reinterpret_cast<std::atomic<uint32_t> *>(addr));
+    semrelease(reinterpret_cast<atomic<uint32_t> *>(addr));
     return GORT_OK;
 }
 

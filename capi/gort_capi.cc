@@ -20,7 +20,6 @@ using namespace gort;
 using namespace gort::capi;
 
 namespace gort {
-extern std::atomic<uint64_t> foreign_created;
 }
 
 namespace {

@@ -49,11 +49,10 @@
 namespace gort {
 
 extern void (*main_goroutine_fn)(void *);
-extern std::atomic<uint64_t> foreign_created;
 
 namespace {
 
-std::atomic<int> state{int(RtState::Uninit)};
+atomic<int> state{int(RtState::Uninit)};
 void (*mainfn)(void *) = nullptr;
 G *main_g = nullptr;  // gort_main's main goroutine (written before it runs)
 void *mainarg = nullptr;
@@ -183,8 +182,8 @@ void exit_all_ms() {
     lock(&sched.lock);
     sched.exiting.store(true, std::memory_order_relaxed);
     while (M *mp = mget()) notewakeup(&mp->park);
-    if (sched.sysmonwait.load() != 0) {
-        sched.sysmonwait.store(0);
+    if (sched.sysmonwait.load(std::memory_order_seq_cst) != 0) {
+        sched.sysmonwait.store(0, std::memory_order_seq_cst);
         notewakeup(&sched.sysmonnote);
     }
     for (M *mp = load_relaxed(allm); mp != nullptr; mp = mp->alllink) {

@@ -28,8 +28,8 @@ namespace {
 
 mutex forcegc_lock;
 G *forcegc_g = nullptr;                   // forcegc_lock
-std::atomic<bool> forcegc_idle{false};    // parked, waiting for sysmon (forcegc_lock to set)
-std::atomic<int64_t> forcegc_since{0};    // installation or last trigger (nanotime)
+atomic<bool> forcegc_idle{false};    // parked, waiting for sysmon (forcegc_lock to set)
+atomic<int64_t> forcegc_since{0};    // installation or last trigger (nanotime)
 
 int forcegc_unlock(G *, void *l) {
     unlock(static_cast<mutex *>(l));

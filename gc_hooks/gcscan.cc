@@ -37,20 +37,20 @@
 
 namespace gort {
 
-std::atomic<uint32_t> gcepoch{1};
+atomic<uint32_t> gcepoch{1};
 
 namespace {
 
 // gclock: orders a cycle's start and end with gc_set_phase and the hooks.
 mutex gclock;
 bool cycle_active = false;                 // gclock
-std::atomic<int64_t> last_cycle{0};        // nanotime of the last cycle start
+atomic<int64_t> last_cycle{0};        // nanotime of the last cycle start
 // The quiescer sleeps on progress (at most 100 us, the seed's re-preempt
 // period) while it waits for running goroutines; whoever finishes a scan
 // bumps it if the quiescer said it waits (waiter), so self-scans cost no
 // system call when nobody waits.
-std::atomic<uint32_t> progress{0};
-std::atomic<uint32_t> waiter{0};
+atomic<uint32_t> progress{0};
+atomic<uint32_t> waiter{0};
 constexpr int64_t kRepreemptNs = 100 * 1000;
 // mquiesce's mode: false for quiesce (ready the master at the end), true for
 // quiesce_stopped (resume it at once). Written by the master before mcall;
@@ -91,8 +91,8 @@ uintptr_t scan_sp(const G *gp, uint32_t status) {
 // two buckets, chosen by the parity of phaseseq, which gc_set_phase bumps
 // after storing the phase before it drains the old bucket (RCU-like: new
 // scans use the other bucket, so the drain cannot be starved).
-std::atomic<uint32_t> phaseseq{0};
-std::atomic<uint32_t> inflight[2];
+atomic<uint32_t> phaseseq{0};
+atomic<uint32_t> inflight[2];
 
 uint32_t phase_enter() {
     for (;;) {

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/base/atomics.h"
 #include "core/sched/runtime2.h"
 #include "core/sched/upcalls.h"
 
@@ -24,7 +25,7 @@ namespace gort {
 
 // The current scan cycle; a new cycle increments it (never to 0, a fresh
 // G's value). Written under gclock.
-extern std::atomic<uint32_t> gcepoch;
+extern atomic<uint32_t> gcepoch;
 
 // seed: gp.gcworkdone. The field is read first (acquire): whoever stored it
 // had read the epoch it stored, so the epoch read after it is that one or

@@ -8,12 +8,13 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/base/atomics.h"
 #include "core/sched/runtime2.h"
 
 namespace gort {
 
 // seed: gcphase. GORT_GC_OFF, GORT_GC_SCAN or GORT_GC_MARK (gort.h).
-extern std::atomic<uint32_t> gcphase;
+extern atomic<uint32_t> gcphase;
 
 // seed: gcphasework. gp is held at a GC safe point by the caller (its scan
 // bit); status is what gp was when claimed (Grunnable, Grunning, Gsyscall,

@@ -30,7 +30,7 @@ constexpr int32_t kMaxGcproc = 32;  // seed: _MaxGcproc
 struct HelpJob {
     void (*fn)(void *) = nullptr;
     void *arg = nullptr;
-    std::atomic<uint32_t> pending{0};  // helpers not yet done; futex word
+    atomic<uint32_t> pending{0};  // helpers not yet done; futex word
 };
 HelpJob job;
 

@@ -13,10 +13,11 @@
 #include "gc_hooks/gcwork.h"
 #include "core/sched/proc.h"
 #include "core/base/rtalloc.h"
+#include "core/base/atomics.h"
 
 namespace gort {
 
-std::atomic<uint32_t> gcphase{GORT_GC_OFF};
+atomic<uint32_t> gcphase{GORT_GC_OFF};
 
 namespace {
 
@@ -27,7 +28,7 @@ struct Hooks {
     gort_gc_hooks h;
     Hooks *retired;  // older copies (gclock via gc_if_idle)
 };
-std::atomic<Hooks *> current{nullptr};
+atomic<Hooks *> current{nullptr};
 Hooks *retired = nullptr;
 
 // Depth of scan_g calls on this thread. A scan runs on g0 or on a host

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
+# The layering and atomics rules (docs/DESIGN.md, "Layers"): no build needed.
+python3 scripts/check_layers.py
 san="${GORT_SANITIZE:-}"
 dir="build${san:+-$san}"
 type="Release"

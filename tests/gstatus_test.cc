@@ -18,7 +18,7 @@ using namespace gort;
 namespace {
 std::unique_ptr<G> newG(uint32_t status) {
     auto g = std::make_unique<G>();
-    g->atomicstatus.store(status);
+    g->atomicstatus.store(status, std::memory_order_seq_cst);
     g->goid = 42;
     return g;
 }
@@ -78,7 +78,7 @@ TEST(Gstatus, CopystackRacesWithReady) {
         }
     });
     for (int r = 1; r <= iters; r++) {
-        g->atomicstatus.store(Gwaiting);
+        g->atomicstatus.store(Gwaiting, std::memory_order_seq_cst);
         round.store(r, std::memory_order_release);
         uint32_t old = casgcopystack(g.get());
         ASSERT_TRUE(old == Gwaiting || old == Grunnable);

@@ -366,12 +366,12 @@ TEST(MStack, PushIsAPreemptionPoint) {
         // runnext inherits the P's slice), which takes the yielder back.
         int pushes = 0;
         while (other.load() == 0 && pushes < 3) {
-            g->preempt = true;
-            g->stackguard0 = gort::kStackPreempt;
+            g->preempt.store(true, std::memory_order_seq_cst);
+            g->stackguard0.store(gort::kStackPreempt, std::memory_order_seq_cst);
             ASSERT_NE(gort_mframe_push(&fi), nullptr);  // yields
             pushes++;
-            EXPECT_EQ(g->stackguard0.load(), g->mstack.lo + gort::kMStackGuard);
-            EXPECT_FALSE(g->preempt.load());
+            EXPECT_EQ(g->stackguard0.load(std::memory_order_seq_cst), g->mstack.lo + gort::kMStackGuard);
+            EXPECT_FALSE(g->preempt.load(std::memory_order_seq_cst));
         }
         EXPECT_EQ(other.load(), 1) << "the pushes did not yield";
         EXPECT_LE(pushes, 2);
@@ -587,7 +587,7 @@ TEST(MStack, ParkedExecutionStackIsTrimmed) {
             touch_stack(40 * 1024);  // then come back up
             a.s.acquire();
         });
-        while (a.g == nullptr || reinterpret_cast<gort::G *>(a.g)->atomicstatus.load() != gort::Gwaiting)
+        while (a.g == nullptr || reinterpret_cast<gort::G *>(a.g)->atomicstatus.load(std::memory_order_seq_cst) != gort::Gwaiting)
             gort_gosched();
         uintptr_t from = a.lo + 2 * 4096, to = a.lo + 40 * 1024;
         auto resident_pages = [&] {

@@ -21,7 +21,7 @@ namespace {
 
 std::unique_ptr<P> newP() { return std::make_unique<P>(); }
 
-uint32_t ringlen(const P *pp) { return pp->runqtail.load() - pp->runqhead.load(); }
+uint32_t ringlen(const P *pp) { return pp->runqtail.load(std::memory_order_seq_cst) - pp->runqhead.load(std::memory_order_seq_cst); }
 
 struct TestG {
     G g;
@@ -65,7 +65,7 @@ TEST(Runnext, KickNextEndsTheInheritedSlice) {
     runqput(p.get(), &gs[0].g);
     runqput(p.get(), &gs[1].g, true);
     runqkicknext(p.get());
-    EXPECT_EQ(p->runnext.load(), nullptr);
+    EXPECT_EQ(p->runnext.load(std::memory_order_seq_cst), nullptr);
     bool inherit = true;
     EXPECT_EQ(runqget(p.get(), &inherit), &gs[0].g) << "after a kick the ring's head runs first";
     EXPECT_FALSE(inherit);
@@ -91,7 +91,7 @@ TEST(Runnext, StealRules) {
     for (uint32_t status : {uint32_t(Pidle), uint32_t(Prunning)}) {
         auto victim = newP();
         auto thief = newP();
-        victim->status.store(status);
+        victim->status.store(status, std::memory_order_seq_cst);
         std::vector<TestG> gs(2);
         runqput(victim.get(), &gs[0].g, true);
         EXPECT_EQ(runqsteal(thief.get(), victim.get(), /*stealRunNextG=*/false), nullptr)
@@ -99,7 +99,7 @@ TEST(Runnext, StealRules) {
         runqput(victim.get(), &gs[1].g);  // ring: g1, runnext: g0
         EXPECT_EQ(runqsteal(thief.get(), victim.get(), true), &gs[1].g)
             << "with a non-empty ring a thief takes from the ring";
-        EXPECT_EQ(victim->runnext.load(), &gs[0].g) << "runnext taken while the ring had work";
+        EXPECT_EQ(victim->runnext.load(std::memory_order_seq_cst), &gs[0].g) << "runnext taken while the ring had work";
         EXPECT_EQ(runqsteal(thief.get(), victim.get(), true), &gs[0].g)
             << "runnext not stolen from an empty ring (status " << status << ")";
         EXPECT_TRUE(runqempty(victim.get()));
@@ -133,14 +133,14 @@ TEST(Runnext, PingPongBypassesTheRing) {
             P *pp = getg()->m->p;
             s->b.post();  // let the partner start and park
             s->a.acquire();
-            uint32_t t0 = pp->runqtail.load();
+            uint32_t t0 = pp->runqtail.load(std::memory_order_seq_cst);
             int64_t n0 = nanotime();
             for (int64_t i = 0; i < s->rounds; i++) {
                 s->b.post();
                 s->a.acquire();
             }
             s->ns = nanotime() - n0;
-            s->puts = pp->runqtail.load() - t0;
+            s->puts = pp->runqtail.load(std::memory_order_seq_cst) - t0;
             s->b.post();
             s->j.done();
         }, &s, 0, nullptr);

@@ -64,7 +64,7 @@ inline void run(int nthieves, int rounds, int perRound, bool runnext) {
         lock(&sched.lock);
         for (G *gp = sched.runqhead; gp != nullptr; gp = gp->schedlink) see(gp);
         sched.runqhead = sched.runqtail = nullptr;
-        sched.runqsize.store(0);
+        sched.runqsize.store(0, std::memory_order_seq_cst);
         unlock(&sched.lock);
         ASSERT_EQ(seen.load(), perRound) << "round " << r;
         for (int i = 0; i < perRound; i++) ASSERT_EQ(gs[size_t(i)].sig.load(), 1) << "g " << i << " in round " << r;

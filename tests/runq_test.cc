@@ -32,7 +32,7 @@ std::vector<G *> drain_global() {
     lock(&sched.lock);
     for (G *gp = sched.runqhead; gp != nullptr; gp = gp->schedlink) out.push_back(gp);
     sched.runqhead = sched.runqtail = nullptr;
-    sched.runqsize.store(0);
+    sched.runqsize.store(0, std::memory_order_seq_cst);
     unlock(&sched.lock);
     return out;
 }

@@ -32,7 +32,7 @@ int cond_waiters(gort_cond *c) {
     return n;
 }
 
-int32_t mutex_state(gort_mutex *m) { return reinterpret_cast<gort::Mutex *>(m)->state.load(); }
+int32_t mutex_state(gort_mutex *m) { return reinterpret_cast<gort::Mutex *>(m)->state.load(std::memory_order_seq_cst); }
 constexpr int32_t kStarving = 4;
 
 }  // namespace

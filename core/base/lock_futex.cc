@@ -12,6 +12,7 @@
 #include "core/base/os.h"
 #include "core/base/throw.h"
 #include "core/base/upcalls.h"
+#include "core/base/atomics.h"
 
 namespace gort {
 
@@ -20,7 +21,7 @@ constexpr uint32_t kUnlocked = 0, kLocked = 1, kSleeping = 2;
 constexpr int kActiveSpin = 4, kActiveSpinCnt = 30, kPassiveSpin = 1;
 }  // namespace
 
-void futexsleep(std::atomic<uint32_t> *addr, uint32_t val, int64_t ns) {
+void futexsleep(atomic<uint32_t> *addr, uint32_t val, int64_t ns) {
     timespec ts, *tsp = nullptr;
     if (ns >= 0) {
         ts.tv_sec = ns / 1000000000;
@@ -32,7 +33,7 @@ void futexsleep(std::atomic<uint32_t> *addr, uint32_t val, int64_t ns) {
     syscall(SYS_futex, reinterpret_cast<uint32_t *>(addr), FUTEX_WAIT_PRIVATE, val, tsp, nullptr, 0);
 }
 
-void futexwakeup(std::atomic<uint32_t> *addr, int cnt) {
+void futexwakeup(atomic<uint32_t> *addr, int cnt) {
     if (syscall(SYS_futex, reinterpret_cast<uint32_t *>(addr), FUTEX_WAKE_PRIVATE, cnt, nullptr, nullptr, 0) < 0)
         gothrow("futexwakeup failed");
 }

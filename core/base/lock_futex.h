@@ -13,17 +13,18 @@
 // and nobody else can wake it; a second wakeup without a clear is fatal.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
+
+#include "core/base/atomics.h"
 
 namespace gort {
 
 struct mutex {
-    std::atomic<uint32_t> key{0};
+    atomic<uint32_t> key{0};
 };
 
 struct note {
-    std::atomic<uint32_t> key{0};
+    atomic<uint32_t> key{0};
 };
 
 void lock(mutex *l);      // seed: lock
@@ -36,7 +37,7 @@ bool notetsleep(note *n, int64_t ns);  // seed: notetsleep
 
 // The futex itself (seed: futexsleep/futexwakeup): sleep while *addr == val,
 // at most ns (< 0: for ever); spurious wakeups are possible.
-void futexsleep(std::atomic<uint32_t> *addr, uint32_t val, int64_t ns);
-void futexwakeup(std::atomic<uint32_t> *addr, int cnt);
+void futexsleep(atomic<uint32_t> *addr, uint32_t val, int64_t ns);
+void futexwakeup(atomic<uint32_t> *addr, int cnt);
 
 }  // namespace gort

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/base/upcalls.h"
+#include "core/base/atomics.h"
 
 namespace gort {
 
@@ -45,7 +46,7 @@ void putint(int fd, int64_t v) {
     }
 }
 
-std::atomic<int> throwing{0};
+atomic<int> throwing{0};
 
 }  // namespace
 

@@ -38,7 +38,7 @@ namespace gort {
 namespace {
 // seed: starttime. Set by the first trace of the process, as in the seed
 // (which has one runtime per process; gort's restarts keep counting).
-std::atomic<int64_t> starttime{0};
+atomic<int64_t> starttime{0};
 }  // namespace
 
 // seed: schedtrace
@@ -58,7 +58,7 @@ void schedtrace(bool detailed, int fd) {
     if (detailed) {
         w.str(" gcwaiting=").udec(load_relaxed(sched.gcwaiting));
         w.str(" nmidlelocked=").dec(sched.nmidlelocked);
-        w.str(" stopwait=").dec(sched.stopwait);
+        w.str(" stopwait=").dec(sched.stopwait.load(std::memory_order_relaxed));
         w.ch('\n');
     }
     // We must be careful while reading data from P's, M's and G's.

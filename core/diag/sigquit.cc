@@ -55,6 +55,7 @@
 #include "core/diag/traceback.h"
 #include "core/base/debugvars.h"
 #include "core/base/os.h"
+#include "core/base/atomics.h"
 
 namespace gort {
 
@@ -63,8 +64,8 @@ namespace {
 // The host's disposition, written by sigquit_install before `installed` is
 // set and the handler exists; read by the handler.
 struct sigaction host_sa;
-std::atomic<bool> installed{false};
-std::atomic<int> active{0};
+atomic<bool> installed{false};
+atomic<int> active{0};
 
 void sigquit_handler(int sig, siginfo_t *info, void *ctx) {
     int saved_errno = errno;

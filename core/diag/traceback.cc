@@ -341,7 +341,7 @@ void tracebacksuspended(FdWriter &w, const G *gp, DumpMode mode) {
     std::size_t n = allglen();
     for (std::size_t i = 0; i < n; i++) {
         G *gp = allg_at(i);
-        if (gp == nullptr || gp == cur || gp->issystem) continue;
+        if (gp == nullptr || gp == cur || gp->issystem.load(std::memory_order_relaxed)) continue;
         dumpg(w, gp, mode, &first);
     }
 }

@@ -58,7 +58,7 @@ struct waiter {
     int events = 0;  // GORT_POLL_IN | GORT_POLL_OUT
     int result = 0;  // written by the waker before state = kWWoken
     uint64_t id = 0;
-    std::atomic<uint32_t> state{kWQueued};
+    atomic<uint32_t> state{kWQueued};
     waiter *next = nullptr, *prev = nullptr;  // pollDesc lock
 };
 
@@ -69,7 +69,7 @@ struct pollDesc {
     dev_t dev = 0;            // identity of the file at registration (lock)
     ino_t ino = 0;
     waiter *head = nullptr;   // lock
-    std::atomic<int32_t> nwait{0};  // lock to write; read racily by the closed-fd scan
+    atomic<int32_t> nwait{0};  // lock to write; read racily by the closed-fd scan
 };
 
 constexpr int kChunkShift = 10;
@@ -79,16 +79,16 @@ constexpr uint64_t kBreakKey = ~uint64_t(0);
 
 // The pollDesc table: chunks allocated on first use, never moved or freed
 // before shutdown, so a pollDesc's address is stable.
-std::atomic<pollDesc *> chunks[kMaxChunks];
-std::atomic<int32_t> nchunks_hint{0};  // one past the highest chunk allocated
+atomic<pollDesc *> chunks[kMaxChunks];
+atomic<int32_t> nchunks_hint{0};  // one past the highest chunk allocated
 mutex tablelock;   // allocates chunks
 mutex initlock;    // netpollGenericInit
-std::atomic<bool> inited{false};
+atomic<bool> inited{false};
 int epfd = -1, evfd = -1;  // written under initlock before inited = true
-std::atomic<uint32_t> wakeSig{0};  // a break is pending (modern Go's netpollWakeSig)
-std::atomic<int32_t> nwaiters{0};  // goroutines queued in poll_fd
-std::atomic<uint64_t> waiterids{0};
-std::atomic<int64_t> lastclosedcheck{0};
+atomic<uint32_t> wakeSig{0};  // a break is pending (modern Go's netpollWakeSig)
+atomic<int32_t> nwaiters{0};  // goroutines queued in poll_fd
+atomic<uint64_t> waiterids{0};
+atomic<int64_t> lastclosedcheck{0};
 
 pollDesc *pd_lookup(int fd) {
     int c = fd >> kChunkShift;
@@ -244,7 +244,7 @@ G *netpoll(int64_t delay) {
     epoll_event events[128];
     int n;
     for (;;) {
-        static std::atomic<bool> no_pwait2{false};
+        static atomic<bool> no_pwait2{false};
         if (delay > 0 && !no_pwait2.load(std::memory_order_relaxed)) {
             // epoll_pwait2 takes a timespec: timer precision below 1 ms.
             timespec ts;

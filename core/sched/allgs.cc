@@ -24,13 +24,13 @@ namespace {
 struct GArray {
     std::size_t cap;
     GArray *prev;  // retired arrays, freed at shutdown
-    std::atomic<G *> g[1];
+    atomic<G *> g[1];
 };
-std::atomic<GArray *> garr{nullptr};
-std::atomic<std::size_t> glen{0};
+atomic<GArray *> garr{nullptr};
+atomic<std::size_t> glen{0};
 
 GArray *newarray(std::size_t cap, GArray *prev) {
-    auto *a = static_cast<GArray *>(rtalloc(sizeof(GArray) + (cap - 1) * sizeof(std::atomic<G *>)));
+    auto *a = static_cast<GArray *>(rtalloc(sizeof(GArray) + (cap - 1) * sizeof(atomic<G *>)));
     a->cap = cap;
     a->prev = prev;
     return a;

@@ -67,7 +67,7 @@ void checkdead() {
     std::size_t n = allglen();  // acquire: the first n Gs are initialised
     for (std::size_t i = 0; i < n; i++) {
         G *gp = allg_at(i);
-        if (gp->issystem) continue;
+        if (gp->issystem.load(std::memory_order_relaxed)) continue;
         uint32_t s = readgstatus(gp) & ~uint32_t(Gscan);
         // Extra Ms' goroutines sit in Gsyscall between calls (a bound one
         // already made run > 0 above); inside a call they count as any other.

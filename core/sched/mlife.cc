@@ -160,7 +160,7 @@ M *allocm(P *pp) {
     mcommoninit(mp);
     mp->g0 = new (rtalloc(sizeof(G))) G();
     mp->g0->m = mp;
-    mp->g0->issystem = true;
+    mp->g0->issystem.store(true, std::memory_order_relaxed);  // before the g0 is published
     mp->g0->goid = -1;
     return mp;
 }
@@ -304,7 +304,7 @@ void handoffp(P *pp) {
     lock(&sched.lock);
     if (load_relaxed(sched.gcwaiting) != 0) {
         pp->status.store(Pgcstop, std::memory_order_relaxed);
-        if (--sched.stopwait == 0) notewakeup(&sched.stopnote);
+        if (sched.stopwait.fetch_sub(1, std::memory_order_seq_cst) == 1) notewakeup(&sched.stopnote);
         unlock(&sched.lock);
         return;
     }
@@ -416,7 +416,7 @@ void gcstopm() {
     P *pp = releasep();
     lock(&sched.lock);
     pp->status.store(Pgcstop, std::memory_order_relaxed);
-    if (--sched.stopwait == 0) notewakeup(&sched.stopnote);
+    if (sched.stopwait.fetch_sub(1, std::memory_order_seq_cst) == 1) notewakeup(&sched.stopnote);
     unlock(&sched.lock);
     stopm();
 }

@@ -20,7 +20,7 @@
 namespace gort {
 
 std::size_t default_stack_size = 0;  // set by rt_init before any goroutine (core/stack: kDefaultStackSize)
-std::atomic<uint64_t> foreign_created{0};  // goroutines created from host threads
+atomic<uint64_t> foreign_created{0};  // goroutines created from host threads
 void (*main_goroutine_fn)(void *) = nullptr;  // seed: funcPC(main), not worth a wakep
 
 namespace {

@@ -33,9 +33,9 @@
 namespace gort {
 
 SchedT sched;
-std::atomic<int32_t> gomaxprocs{0};
+atomic<int32_t> gomaxprocs{0};
 P *allp[kMaxGomaxprocs + 1];
-std::atomic<M *> allm{nullptr};
+atomic<M *> allm{nullptr};
 
 namespace {
 inline void restore_preempt(G *g) {

@@ -70,6 +70,7 @@ G *gfget(P *pp);                                          // seed: gfget
 void gfpurge(P *pp);                                      // seed: gfpurge
 int32_t gcount();                                         // seed: gcount
 extern std::size_t default_stack_size;
+extern atomic<uint64_t> foreign_created;  // goroutines created from host threads (gort_stats)
 
 // ---- Ps (core/sched/procresize.cc) ----
 void procresize(int32_t nprocs);                          // seed: procresize

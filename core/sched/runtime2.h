@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/base/atomics.h"
 #include "core/base/lock_futex.h"
 #include "core/sched/timers.h"
 
@@ -100,24 +101,24 @@ struct alignas(64) G {
     // the M that resumes it; the run queue handoff orders the two.
     void *sched_sp = nullptr;
     Stack stack;                     // written by malg/gfget/gfput while Gdead
-    std::atomic<uintptr_t> stackguard0{0};  // stack.lo + guard, or kStackPreempt
-    std::atomic<uint32_t> atomicstatus{Gidle};  // only through gstatus.h
+    atomic<uintptr_t> stackguard0{0};  // stack.lo + guard, or kStackPreempt
+    atomic<uint32_t> atomicstatus{Gidle};  // only through gstatus.h
     int64_t goid = 0;               // set while Gdead, read anywhere after
     M *m = nullptr;                 // owner M while running or in a syscall (seed: g.m)
     M *lockedm = nullptr;           // owner; read by schedule on other Ms after a run-queue handoff
     G *schedlink = nullptr;         // protected by whichever queue holds the g
-    std::atomic<bool> preempt{false};       // seed: g.preempt
+    atomic<bool> preempt{false};       // seed: g.preempt
     // GC scan protocol (gc_hooks/gcscan.h). preemptscan: a scan is asked of
     // the running g at its next safe point. gcworkdone: the cycle (gcepoch)
     // in which g was last scanned or found dead; "done" is equality with the
     // current cycle (gcworkdone() in gcscan.h). Set under the scan bit.
-    std::atomic<bool> preemptscan{false};   // seed: g.preemptscan
-    std::atomic<uint32_t> gcworkdone{0};    // seed: g.gcworkdone (a bool there)
+    atomic<bool> preemptscan{false};   // seed: g.preemptscan
+    atomic<uint32_t> gcworkdone{0};    // seed: g.gcworkdone (a bool there)
     // Who holds the claim of gort_stopg (0: none or an internal claim).
-    std::atomic<uintptr_t> gcscanowner{0};
+    atomic<uintptr_t> gcscanowner{0};
     // Not counted by checkdead/numgoroutine (g0s, the forcegc goroutine).
     // Written before the g is published (Gdead -> Grunnable), read anywhere.
-    std::atomic<bool> issystem{false};
+    atomic<bool> issystem{false};
     bool lock_on_start = false;     // gort_go_opts.lock_os_thread
     const char *waitreason = nullptr;  // owner while parking; dumps read it racily
     void *param = nullptr;          // seed: g.param
@@ -140,18 +141,18 @@ struct alignas(64) G {
     // Channel waits whose element lives on this g's managed stack (sudog.h):
     // while > 0 the stack is not shrunk. Owner writes before it parks;
     // the shrinker reads after claiming the parked g.
-    std::atomic<int32_t> mstack_chan_elems{0};
+    atomic<int32_t> mstack_chan_elems{0};
     // ---- channels (core/wait/select.cc; modern Go's g.selectDone) ----
     // (generation << 1) | done. A select in progress stores a new generation
     // with done clear before it enqueues its sudogs; whoever wakes it (a
     // channel operation, close, or its timeout timer) must first CAS done
     // from 0 to 1. The generation lets a late timer of an earlier select
     // lose the CAS.
-    std::atomic<uint64_t> selectdone{0};
+    atomic<uint64_t> selectdone{0};
     // Parked by the runtime itself (gort_sleep, gort_poll_fd): only the
     // runtime may wake it, so gort_ready refuses it. Set by the owner before
     // it parks, cleared by it once resumed; read by gort_ready.
-    std::atomic<bool> rtpark{false};
+    atomic<bool> rtpark{false};
     // ---- stacks (stack1.go) ----
     // Canary of an unguarded execution stack (core/stack/stack_alloc.h): address of
     // its words, 0 when a guard page protects the stack. Written with stack.
@@ -174,7 +175,7 @@ struct alignas(64) M {
     // Current running goroutine. Written by the owner; read by sysmon
     // (preemptone) and dumps, hence atomic (relaxed: a stale value only
     // misdirects a best-effort preemption request, as in the seed).
-    std::atomic<G *> curg{nullptr};
+    atomic<G *> curg{nullptr};
     P *p = nullptr;                 // attached P (owner)
     P *nextp = nullptr;             // handed over by the waker before notewakeup(park)
     int64_t id = 0;
@@ -222,38 +223,38 @@ struct alignas(64) M {
 // P is a processor (seed: type p).
 struct alignas(64) P {
     int32_t id = 0;
-    std::atomic<uint32_t> status{Pidle};  // seed: p.status (Psyscall CAS by sysmon, runtime issue)
+    atomic<uint32_t> status{Pidle};  // seed: p.status (Psyscall CAS by sysmon, runtime issue)
     P *link = nullptr;                    // on sched.pidle (sched.lock)
-    std::atomic<uint32_t> schedtick{0};   // owner; incremented on every execute not inheriting a slice
+    atomic<uint32_t> schedtick{0};   // owner; incremented on every execute not inheriting a slice
     // Set by preemptone (sysmon, preemptall): this P's time slice is over.
     // schedule() reads and clears it: a runnext goroutine does not inherit
     // the slice then (see runq.h, "runnext"). Relaxed: a late view only
     // delays the end of a slice by one schedule.
-    std::atomic<bool> preempt{false};
-    std::atomic<uint32_t> syscalltick{0}; // owner
+    atomic<bool> preempt{false};
+    atomic<uint32_t> syscalltick{0}; // owner
     // Back-link to the associated M (nil if idle or in a syscall). Written by
     // the owner; read by sysmon (preemptone), hence atomic, relaxed.
-    std::atomic<M *> m{nullptr};
+    atomic<M *> m{nullptr};
     // Local run queue, accessed without lock (seed: runqhead/runqtail/runq).
     // runqhead: consumers CAS it (cas_rel), producers load_acq it.
     // runqtail: only the owner stores it (store_rel), thieves load_acq it.
     // The slots are atomics read relaxed: the seed reads them before the CAS
     // that commits the consume, which is a data race in C++'s model.
-    alignas(64) std::atomic<uint32_t> runqhead{0};
-    alignas(64) std::atomic<uint32_t> runqtail{0};
+    alignas(64) atomic<uint32_t> runqhead{0};
+    alignas(64) atomic<uint32_t> runqtail{0};
     // runnext (modern Go, 1.5+; not in the seed): a G readied by the running
     // goroutine, run before runq. Only the owner makes it non-null (exchange);
     // the owner and thieves take it with a CAS to null. See runq.h.
-    std::atomic<G *> runnext{nullptr};
-    std::atomic<G *> runq[kRunqSize];
+    atomic<G *> runnext{nullptr};
+    atomic<G *> runq[kRunqSize];
     // Free Gs with a standard stack (seed: p.gfree/gfreecnt); owner only,
     // gfreecnt also read by gcount.
     G *gfree = nullptr;
-    std::atomic<int32_t> gfreecnt{0};
+    atomic<int32_t> gfreecnt{0};
     // goid cache (seed: p.goidcache/goidcacheend); owner only.
     uint64_t goidcache = 0, goidcacheend = 0;
     // Statistics (owner writes, anyone reads).
-    std::atomic<uint64_t> ncreated{0}, nswitch{0}, nsteal{0};
+    atomic<uint64_t> ncreated{0}, nswitch{0}, nsteal{0};
     // Free sudogs (core/wait/sudog.cc, seed-era acquireSudog's cache); owner only.
     static constexpr int kSudogCache = 128;
     int32_t nsudogcache = 0;
@@ -275,58 +276,58 @@ inline int64_t checkTimers(P *pp, int64_t now, bool *ran) {
 // sched (seed: schedt).
 struct SchedT {
     mutex lock;
-    std::atomic<uint64_t> goidgen{0};
+    atomic<uint64_t> goidgen{0};
     M *midle = nullptr;             // idle Ms waiting for work (lock)
-    std::atomic<int32_t> nmidle{0};        // lock to write
+    atomic<int32_t> nmidle{0};        // lock to write
     int32_t nmidlelocked = 0;       // locked Ms waiting for work (lock)
     int32_t mcount = 0;             // Ms created (lock)
     int32_t maxmcount = 10000;      // lock
     P *pidle = nullptr;             // idle Ps (lock)
-    std::atomic<uint32_t> npidle{0};       // lock to write; seq_cst RMW (see findrunnable)
-    std::atomic<uint32_t> nmspinning{0};
+    atomic<uint32_t> npidle{0};       // lock to write; seq_cst RMW (see findrunnable)
+    atomic<uint32_t> nmspinning{0};
     // Global run queue (lock). runqsize is read without lock as a hint.
     G *runqhead = nullptr, *runqtail = nullptr;
-    std::atomic<int32_t> runqsize{0};
+    atomic<int32_t> runqsize{0};
     // Global cache of dead Gs (gflock).
     mutex gflock;
     G *gfree = nullptr;
-    std::atomic<int32_t> ngfree{0};
+    atomic<int32_t> ngfree{0};
     // Stop the world (lock, gcwaiting read without).
-    std::atomic<uint32_t> gcwaiting{0};
+    atomic<uint32_t> gcwaiting{0};
     // stopwait: written under lock; read without it by exitsyscallfast
     // (freezetheworld sets it without the lock, as the seed does).
-    std::atomic<int32_t> stopwait{0};
+    atomic<int32_t> stopwait{0};
     note stopnote;
     // sysmon (core/sched/sysmon.cc). sysmonwait: sysmon sleeps deeply on
     // sysmonnote (lock to write; read without it on the syscall path).
-    std::atomic<uint32_t> sysmonwait{0};
+    atomic<uint32_t> sysmonwait{0};
     note sysmonnote;
     int32_t nmsys = 0;              // system Ms not counted by checkdead (sysmon) (lock)
     // Foreign threads (core/thread/extram.cc): extra Ms not bound to a thread are
     // not counted by checkdead either (lock).
     int32_t nmextraidle = 0;
     // System goroutines (the forcegc goroutine): not counted by gcount.
-    std::atomic<int32_t> nsysg{0};
-    std::atomic<bool> deadlock_pending{false};  // checkdead found one; the hook runs after unlock (lock to set)
+    atomic<int32_t> nsysg{0};
+    atomic<bool> deadlock_pending{false};  // checkdead found one; the hook runs after unlock (lock to set)
     bool deadlock_reported = false; // the hook ran for this episode; mget clears it (lock)
-    std::atomic<bool> forked_child{false};  // this process is the child of a fork
+    atomic<bool> forked_child{false};  // this process is the child of a fork
     // Life cycle (core/lifecycle.cc): written under lock.
     bool started = false;           // Ms may be created
-    std::atomic<bool> exiting{false};      // every runtime M leaves its thread
+    atomic<bool> exiting{false};      // every runtime M leaves its thread
     bool m0_resume = false;         // m0 returns to the host (gort_main done)
     M *m0 = nullptr;
     // Network poller (core/poll/netpoll.h). lastpoll: nanotime of the last
     // network poll, 0 while an M blocks in netpoll (at most one does;
     // seed: sched.lastpoll). pollUntil: when that blocked poll ends (0: for
     // ever or not known yet; modern Go's sched.pollUntil). Both seq_cst.
-    std::atomic<int64_t> lastpoll{0};
-    std::atomic<int64_t> pollUntil{0};
+    atomic<int64_t> lastpoll{0};
+    atomic<int64_t> pollUntil{0};
 };
 
 extern SchedT sched;
-extern std::atomic<int32_t> gomaxprocs;
+extern atomic<int32_t> gomaxprocs;
 extern P *allp[kMaxGomaxprocs + 1];   // allp[i] written only with the world stopped (or at init)
-extern std::atomic<M *> allm;
+extern atomic<M *> allm;
 
 // allgs (seed: allgs/allglen under allglock).
 extern mutex allglock;

@@ -30,7 +30,7 @@ namespace {
 // worldsema: 0 free, 1 held, 2 held with possible sleepers, 3 ended: held
 // for good by whoever ended the world (gort_main's return, shutdown).
 constexpr uint32_t kSemaFree = 0, kSemaHeld = 1, kSemaContended = 2, kSemaEnded = 3;
-std::atomic<uint32_t> worldsema{kSemaFree};
+atomic<uint32_t> worldsema{kSemaFree};
 int32_t newprocs = 0;  // seed: newprocs; gomaxprocs for the next starttheworld (worldsema)
 }  // namespace
 
@@ -103,27 +103,27 @@ void stoptheworld() {
     if (mp != nullptr && mp->locks > 0) gothrow("stoptheworld: holding locks");
     lock(&sched.lock);
     int32_t procs = load_relaxed(gomaxprocs);
-    sched.stopwait.store(procs);
+    sched.stopwait.store(procs, std::memory_order_seq_cst);
     sched.gcwaiting.store(1u, std::memory_order_seq_cst);  // StoreLoad with entersyscall's P status
     preemptall();
     // stop current P
     if (mp != nullptr && mp->p != nullptr) {
         mp->p->status.store(Pgcstop, std::memory_order_relaxed);  // Pgcstop is only diagnostic.
-        sched.stopwait--;
+        sched.stopwait.fetch_sub(1, std::memory_order_seq_cst);
     }
     // try to retake all Ps in Psyscall status
     for (int32_t i = 0; i < procs; i++) {
         P *pp = allp[i];
         uint32_t s = pp->status.load(std::memory_order_seq_cst);
         if (s == Psyscall && pp->status.compare_exchange_strong(s, Pgcstop, std::memory_order_seq_cst))
-            sched.stopwait--;
+            sched.stopwait.fetch_sub(1, std::memory_order_seq_cst);
     }
     // stop idle Ps
     while (P *pp = pidleget()) {
         pp->status.store(Pgcstop, std::memory_order_relaxed);
-        sched.stopwait--;
+        sched.stopwait.fetch_sub(1, std::memory_order_seq_cst);
     }
-    bool wait = sched.stopwait.load() > 0;
+    bool wait = sched.stopwait.load(std::memory_order_seq_cst) > 0;
     unlock(&sched.lock);
     // wait for remaining Ps to stop voluntarily
     if (wait) {
@@ -137,7 +137,7 @@ void stoptheworld() {
         }
     }
     lock(&sched.lock);
-    if (sched.stopwait.load() != 0) gothrow("stoptheworld: not stopped");
+    if (sched.stopwait.load(std::memory_order_seq_cst) != 0) gothrow("stoptheworld: not stopped");
     for (int32_t i = 0; i < procs; i++)
         if (allp[i]->status.load(std::memory_order_relaxed) != Pgcstop) gothrow("stoptheworld: not stopped");
     unlock(&sched.lock);
@@ -175,8 +175,8 @@ void starttheworld() {
         pidleput(keep);
         keep = next;
     }
-    if (sched.sysmonwait.load() != 0) {
-        sched.sysmonwait.store(0);
+    if (sched.sysmonwait.load(std::memory_order_seq_cst) != 0) {
+        sched.sysmonwait.store(0, std::memory_order_seq_cst);
         notewakeup(&sched.sysmonnote);
     }
     unlock(&sched.lock);
@@ -218,7 +218,7 @@ void freezetheworld() {
     // concurrently executing threads, so try several times
     for (int i = 0; i < 5; i++) {
         // this should tell the scheduler to not start any new goroutines
-        sched.stopwait.store(0x7fffffff);
+        sched.stopwait.store(0x7fffffff, std::memory_order_seq_cst);
         sched.gcwaiting.store(1u, std::memory_order_seq_cst);
         // this should stop running goroutines
         if (!preemptall()) break;  // no running goroutines

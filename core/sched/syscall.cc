@@ -47,8 +47,8 @@ void entersyscall_bad(void *arg) {
 // syscall may need retaking.
 void entersyscall_sysmon(void *) {
     lock(&sched.lock);
-    if (sched.sysmonwait.load() != 0) {
-        sched.sysmonwait.store(0);
+    if (sched.sysmonwait.load(std::memory_order_seq_cst) != 0) {
+        sched.sysmonwait.store(0, std::memory_order_seq_cst);
         notewakeup(&sched.sysmonnote);
     }
     unlock(&sched.lock);
@@ -61,7 +61,7 @@ void entersyscall_gcwait(void *arg) {
     uint32_t s = Psyscall;
     if (sched.stopwait.load(std::memory_order_relaxed) > 0 &&
         pp->status.compare_exchange_strong(s, Pgcstop, std::memory_order_seq_cst)) {
-        if (--sched.stopwait == 0) notewakeup(&sched.stopnote);
+        if (sched.stopwait.fetch_sub(1, std::memory_order_seq_cst) == 1) notewakeup(&sched.stopnote);
     }
     unlock(&sched.lock);
 }
@@ -81,8 +81,8 @@ inline void restore_stackguard(G *gp) {
 bool exitsyscallfast_pidle() {
     lock(&sched.lock);
     P *pp = pidleget();
-    if (pp != nullptr && sched.sysmonwait.load() != 0) {
-        sched.sysmonwait.store(0);
+    if (pp != nullptr && sched.sysmonwait.load(std::memory_order_seq_cst) != 0) {
+        sched.sysmonwait.store(0, std::memory_order_seq_cst);
         notewakeup(&sched.sysmonnote);
     }
     unlock(&sched.lock);
@@ -133,7 +133,7 @@ void reentersyscall(uintptr_t sp) {
     g->syscallsp = sp;
     casgstatus(g, Grunning, Gsyscall);
     if (g->syscallsp < g->stack.lo || g->stack.hi < g->syscallsp) systemstack(entersyscall_bad, g);
-    if (sched.sysmonwait.load() != 0) systemstack(entersyscall_sysmon, nullptr);
+    if (sched.sysmonwait.load(std::memory_order_seq_cst) != 0) systemstack(entersyscall_sysmon, nullptr);
     P *pp = mp->p;
     store_relaxed(pp->m, static_cast<M *>(nullptr));
     pp->status.store(Psyscall, std::memory_order_seq_cst);
@@ -191,8 +191,8 @@ void exitsyscall0(G *gp) {
     P *pp = pidleget();
     if (pp == nullptr) {
         globrunqput(gp);
-    } else if (sched.sysmonwait.load() != 0) {
-        sched.sysmonwait.store(0);
+    } else if (sched.sysmonwait.load(std::memory_order_seq_cst) != 0) {
+        sched.sysmonwait.store(0, std::memory_order_seq_cst);
         notewakeup(&sched.sysmonnote);
     }
     unlock(&sched.lock);

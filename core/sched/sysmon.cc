@@ -124,7 +124,7 @@ void sysmon() {
                     unlock(&sched.lock);
                     return;
                 }
-                sched.sysmonwait.store(1);
+                sched.sysmonwait.store(1, std::memory_order_seq_cst);
                 unlock(&sched.lock);
                 // Departure (modern Go): wake for the next timer, and every
                 // kPollWaitersSleep while goroutines wait on fds (a close(2)
@@ -141,7 +141,7 @@ void sysmon() {
                 if (gcdue >= 0 && gcdue < sleep) sleep = gcdue;
                 notetsleep(&sched.sysmonnote, sleep);
                 lock(&sched.lock);
-                sched.sysmonwait.store(0);
+                sched.sysmonwait.store(0, std::memory_order_seq_cst);
                 noteclear(&sched.sysmonnote);
                 idle = 0;
                 delay = 20;
@@ -173,8 +173,8 @@ void sysmon() {
 // host threads can start work on an idle runtime).
 void sysmon_wake() {
     lock(&sched.lock);
-    if (sched.sysmonwait.load() != 0) {
-        sched.sysmonwait.store(0);
+    if (sched.sysmonwait.load(std::memory_order_seq_cst) != 0) {
+        sched.sysmonwait.store(0, std::memory_order_seq_cst);
         notewakeup(&sched.sysmonnote);
     }
     unlock(&sched.lock);

@@ -99,7 +99,7 @@ TimerHeap::~TimerHeap() {
 }
 
 namespace {
-std::atomic<uint32_t> anyp_next{0};
+atomic<uint32_t> anyp_next{0};
 
 // A P for a timer added without one (host thread, or g0 of an M without a
 // P), locked. A P that procresize made Pdead is skipped: timers_moveall runs

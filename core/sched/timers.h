@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/base/atomics.h"
 #include "core/base/lock_futex.h"
 #include "core/base/os.h"
 
@@ -36,7 +37,7 @@ struct timer {
     uintptr_t seq = 0;
     // Heap state, under the holding P's timers lock. pp is atomic so that
     // deltimer can find the heap without a lock, then confirm under it.
-    std::atomic<P *> pp{nullptr};
+    atomic<P *> pp{nullptr};
     int32_t idx = -1;
 };
 
@@ -48,7 +49,7 @@ struct TimerHeap {
     int32_t len = 0, cap = 0;  // lock
     // when of heap[0], 0 if empty: read without the lock to skip empty or
     // not-yet-due heaps. Stored under the lock, seq_cst (see wakeNetPoller).
-    std::atomic<int64_t> timer0when{0};
+    atomic<int64_t> timer0when{0};
     TimerHeap() = default;
     TimerHeap(const TimerHeap &) = delete;
     TimerHeap &operator=(const TimerHeap &) = delete;

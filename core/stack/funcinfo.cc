@@ -19,11 +19,11 @@ constexpr std::size_t kFuncinfoV1 = sizeof(gort_funcinfo);
 struct Table {
     std::size_t cap;  // a power of two
     Table *prev;      // retired tables, freed at shutdown
-    std::atomic<const gort_funcinfo *> slot[1];
+    atomic<const gort_funcinfo *> slot[1];
 };
 
 mutex funcinfo_lock;
-std::atomic<Table *> table{nullptr};
+atomic<Table *> table{nullptr};
 std::size_t count = 0;  // funcinfo_lock
 
 std::size_t hash(const gort_funcinfo *fi, std::size_t cap) {
@@ -35,7 +35,7 @@ std::size_t hash(const gort_funcinfo *fi, std::size_t cap) {
 }
 
 Table *newtable(std::size_t cap, Table *prev) {
-    auto *t = static_cast<Table *>(rtalloc(sizeof(Table) + (cap - 1) * sizeof(std::atomic<const gort_funcinfo *>)));
+    auto *t = static_cast<Table *>(rtalloc(sizeof(Table) + (cap - 1) * sizeof(atomic<const gort_funcinfo *>)));
     t->cap = cap;
     t->prev = prev;
     return t;

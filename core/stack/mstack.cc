@@ -14,7 +14,7 @@
 
 namespace gort {
 
-std::atomic<std::size_t> maxstacksize{kDefaultMaxStack};
+atomic<std::size_t> maxstacksize{kDefaultMaxStack};
 
 namespace {
 

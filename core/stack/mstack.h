@@ -34,6 +34,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/base/atomics.h"
 #include "core/sched/runtime2.h"
 #include "core/sched/upcalls.h"
 
@@ -49,7 +50,7 @@ struct MFrame {
 static_assert(sizeof(MFrame) == 32, "header keeps 16-byte alignment");
 
 inline constexpr std::size_t kDefaultMaxStack = 1000000000;  // seed: runtime.main's maxstacksize on 64-bit
-extern std::atomic<std::size_t> maxstacksize;                // seed: maxstacksize
+extern atomic<std::size_t> maxstacksize;                // seed: maxstacksize
 
 // kMStackGuard, stackguard_reset, mstack_free: core/sched/upcalls.h.
 

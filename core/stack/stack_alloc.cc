@@ -60,11 +60,11 @@ struct StackSpan {  // seed: mspan in state _MSpanStack
 struct Arena {
     uintptr_t base;
     Arena *next;  // all arenas, for shutdown
-    std::atomic<StackSpan *> spans[kArenaSlots];
+    atomic<StackSpan *> spans[kArenaSlots];
 };
 
 // Lock-free lookup tables (written under stackpoolmu, read anywhere).
-std::atomic<Arena *> arena_index[kArenaIndexLen];
+atomic<Arena *> arena_index[kArenaIndexLen];
 
 // Everything below is protected by stackpoolmu.
 mutex stackpoolmu;
@@ -83,7 +83,7 @@ std::size_t narenas = 0, nspans = 0, guard_vmas = 0, guard_budget = 0;
 int guard_detected = -1;  // -1: not tried; else kGuardMadvise or kGuardMprotect
 bool sigsegv_on = false;
 
-std::atomic<std::size_t> exec_in_use{0}, managed_in_use{0}, exec_unguarded{0};
+atomic<std::size_t> exec_in_use{0}, managed_in_use{0}, exec_unguarded{0};
 
 inline uintptr_t &link_of(uintptr_t x, std::size_t size) {
     // The free-list link lives in the top word of a free stack: the bottom

@@ -61,7 +61,7 @@ void sigsegv_handler(int sig, siginfo_t *info, void *ctx) {
     uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);
     G *g = getg();
     G *gp = g;
-    if (gp != nullptr && gp->m != nullptr && gp == gp->m->g0) gp = gp->m->curg;
+    if (gp != nullptr && gp->m != nullptr && gp == gp->m->g0) gp = gp->m->curg.load(std::memory_order_relaxed);
     if (gp != nullptr && gp->stack.lo != 0 && addr >= gp->stack.lo && addr < stack_usable_lo(gp->stack))
         throw_stackoverflow(gp);
     // A guard page of some other execution stack: a goroutine whose frame

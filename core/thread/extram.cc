@@ -46,7 +46,7 @@ namespace {
 constexpr uintptr_t kExtraLocked = 1;
 // seed: extram. Head of the list of free extra Ms; kExtraLocked while a
 // thread pops or pushes (a few instructions: waiters yield).
-std::atomic<uintptr_t> extram{0};
+atomic<uintptr_t> extram{0};
 
 // The thread's binding (pthread key value). Allocated with the host's
 // malloc: it outlives the runtime (a thread may exit after gort_shutdown).
@@ -77,14 +77,14 @@ void bind_sigstack(Binding *b) {
 pthread_key_t binding_key;
 pthread_once_t binding_once = PTHREAD_ONCE_INIT;
 // Bumped by every shutdown: bindings from an earlier runtime are stale.
-std::atomic<uint64_t> generation{1};
+atomic<uint64_t> generation{1};
 // Extra goroutines not inside a call (gcount leaves them out).
-std::atomic<int32_t> idle_extra_gs{0};
+atomic<int32_t> idle_extra_gs{0};
 // Calls in progress: shutdown waits for them to leave before it frees Ms.
 // busy_waiter: shutdown sleeps on busy (seq_cst with the decrement: one of
 // the two sides sees the other).
-std::atomic<uint32_t> busy{0};
-std::atomic<bool> busy_waiter{false};
+atomic<uint32_t> busy{0};
+atomic<bool> busy_waiter{false};
 
 // seed: lockextra(nilokay=true). gort never waits for a non-empty list: a
 // thread that finds it empty allocates a new extra M (newextram) itself.
@@ -288,7 +288,7 @@ bool cgocall(void (*fn)(void *), void *arg) {
     mp->cgo_fn = nullptr;
     mp->cgo_arg = nullptr;
     idle_extra_gs.fetch_add(1, std::memory_order_relaxed);
-    if (busy.fetch_sub(1) == 1 && busy_waiter.load()) futexwakeup(&busy, 1);
+    if (busy.fetch_sub(1, std::memory_order_seq_cst) == 1 && busy_waiter.load(std::memory_order_seq_cst)) futexwakeup(&busy, 1);
     return done;
 }
 
@@ -299,9 +299,12 @@ int32_t extram_idle_gs() { return idle_extra_gs.load(std::memory_order_relaxed);
 // forget every extra M (release_all frees them with allm) and make every
 // thread's binding stale.
 void extram_shutdown() {
-    busy_waiter.store(true);
-    for (uint32_t n; (n = busy.load()) != 0;) futexsleep(&busy, n, -1);
-    busy_waiter.store(false);
+    // seq_cst: with cgocall's decrement-then-load this is a Dekker pair
+    // (each side stores, then loads the other's word): at least one side
+    // sees the other, so the last call to leave always wakes the waiter.
+    busy_waiter.store(true, std::memory_order_seq_cst);
+    for (uint32_t n; (n = busy.load(std::memory_order_seq_cst)) != 0;) futexsleep(&busy, n, -1);
+    busy_waiter.store(false, std::memory_order_seq_cst);
     extram.store(0, std::memory_order_relaxed);
     idle_extra_gs.store(0, std::memory_order_relaxed);
     generation.fetch_add(1, std::memory_order_release);

@@ -28,7 +28,7 @@
 
 namespace gort {
 
-std::atomic<uint64_t> chan_epoch{1};
+atomic<uint64_t> chan_epoch{1};
 
 namespace {
 

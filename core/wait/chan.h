@@ -31,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/base/atomics.h"
 #include "core/base/lock_futex.h"
 #include "core/wait/sudog.h"
 
@@ -50,10 +51,10 @@ struct alignas(64) hchan {
     // Selects that queued on this channel, until their last access to it
     // (chan_free's EBUSY). Incremented under lock, decremented after the
     // select's final unlock (release; chan_free loads acquire).
-    std::atomic<int32_t> nselecting{0};
+    atomic<int32_t> nselecting{0};
     mutex lock;
-    std::atomic<std::size_t> qcount{0};  // lock to write; len() reads it relaxed
-    std::atomic<uint32_t> closed{0};     // lock to write
+    atomic<std::size_t> qcount{0};  // lock to write; len() reads it relaxed
+    atomic<uint32_t> closed{0};     // lock to write
     std::size_t sendx = 0;           // send index
     std::size_t recvx = 0;           // receive index
     waitq recvq;                     // list of recv waiters
@@ -61,7 +62,7 @@ struct alignas(64) hchan {
 };
 
 // The runtime instance counter: bumped at every shutdown (sudog_release_all).
-extern std::atomic<uint64_t> chan_epoch;
+extern atomic<uint64_t> chan_epoch;
 
 // makechan: nullptr if elemsize/size are out of range (the caller checks).
 hchan *makechan(std::size_t elemsize, std::size_t size);

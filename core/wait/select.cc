@@ -45,7 +45,7 @@ namespace {
 // polling (timeout 0), a splitmix64 step on a shared counter.
 uint32_t selrand() {
     if (getg() != nullptr) return fastrand1();
-    static std::atomic<uint64_t> state{0x9e3779b97f4a7c15ull};
+    static atomic<uint64_t> state{0x9e3779b97f4a7c15ull};
     uint64_t z = state.fetch_add(0x9e3779b97f4a7c15ull, std::memory_order_relaxed);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;

@@ -19,7 +19,7 @@ struct alignas(64) semaRoot {
     mutex lock;
     sudog *head = nullptr;            // lock
     sudog *tail = nullptr;            // lock
-    std::atomic<uint32_t> nwait{0};   // number of waiters; read without the lock
+    atomic<uint32_t> nwait{0};   // number of waiters; read without the lock
 };
 
 semaRoot semtable[kSemTabSize];
@@ -29,7 +29,7 @@ semaRoot *semroot(const void *addr) {
 }
 
 // seed-era sema.go: cansemacquire.
-bool cansemacquire(std::atomic<uint32_t> *addr) {
+bool cansemacquire(atomic<uint32_t> *addr) {
     for (;;) {
         uint32_t v = load_acq(*addr);
         if (v == 0) return false;
@@ -38,7 +38,7 @@ bool cansemacquire(std::atomic<uint32_t> *addr) {
 }
 
 // seed-era sema.go: semaRoot.queue (with modern lifo).
-void rootqueue(semaRoot *root, std::atomic<uint32_t> *addr, sudog *s, bool lifo) {
+void rootqueue(semaRoot *root, atomic<uint32_t> *addr, sudog *s, bool lifo) {
     s->g = getg();
     s->elem = addr;
     s->next = nullptr;
@@ -88,7 +88,7 @@ inline bool less(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }
 }  // namespace
 
 // seed-era sema.go: semacquire (modern semacquire1).
-void semacquire1(std::atomic<uint32_t> *addr, bool lifo, const char *reason) {
+void semacquire1(atomic<uint32_t> *addr, bool lifo, const char *reason) {
     // Easy case.
     if (cansemacquire(addr)) return;
 
@@ -125,7 +125,7 @@ void semacquire1(std::atomic<uint32_t> *addr, bool lifo, const char *reason) {
 }
 
 // seed-era sema.go: semrelease (modern semrelease1).
-void semrelease1(std::atomic<uint32_t> *addr, bool handoff) {
+void semrelease1(atomic<uint32_t> *addr, bool handoff) {
     semaRoot *root = semroot(addr);
     xadd_full(*addr, 1u);
 

@@ -30,17 +30,18 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/base/atomics.h"
 #include "core/base/lock_futex.h"
 #include "core/wait/sudog.h"
 
 namespace gort {
 
 // semacquire1 (modern sema.go): from a goroutine.
-void semacquire1(std::atomic<uint32_t> *addr, bool lifo, const char *reason);
+void semacquire1(atomic<uint32_t> *addr, bool lifo, const char *reason);
 // semrelease1: any thread (handoff's yield only on a goroutine).
-void semrelease1(std::atomic<uint32_t> *addr, bool handoff);
-inline void semacquire(std::atomic<uint32_t> *addr) { semacquire1(addr, false, "semacquire"); }
-inline void semrelease(std::atomic<uint32_t> *addr) { semrelease1(addr, false); }
+void semrelease1(atomic<uint32_t> *addr, bool handoff);
+inline void semacquire(atomic<uint32_t> *addr) { semacquire1(addr, false, "semacquire"); }
+inline void semrelease(atomic<uint32_t> *addr) { semrelease1(addr, false); }
 // Goroutines queued on addr now (tests and dumps; takes the root's lock).
 int sema_waiters(const void *addr);
 // Shutdown: forget every waiter (their goroutines are discarded).
@@ -49,8 +50,8 @@ void sema_reset();
 // seed-era sema.go (Go 1.7+): type notifyList. Zero value is empty. Layout
 // is the gort_cond ABI (32 bytes, zero means ready to use).
 struct notifyList {
-    std::atomic<uint32_t> wait{0};    // ticket of the next waiter (atomic, no lock)
-    std::atomic<uint32_t> notify{0};  // ticket of the next to be notified (lock to write)
+    atomic<uint32_t> wait{0};    // ticket of the next waiter (atomic, no lock)
+    atomic<uint32_t> notify{0};  // ticket of the next to be notified (lock to write)
     mutex lock;
     sudog *head = nullptr;            // lock
     sudog *tail = nullptr;            // lock

@@ -6,14 +6,15 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/base/atomics.h"
 #include "core/wait/sema.h"
 
 namespace gort {
 
 // sync/mutex.go: type Mutex.
 struct Mutex {
-    std::atomic<int32_t> state{0};
-    std::atomic<uint32_t> sema{0};
+    atomic<int32_t> state{0};
+    atomic<uint32_t> sema{0};
 };
 void mutex_lock(Mutex *m);      // goroutine
 bool mutex_trylock(Mutex *m);   // any thread
@@ -24,8 +25,8 @@ bool mutex_locked(const Mutex *m);
 // sync/waitgroup.go: type WaitGroup. state: counter in the high 32 bits,
 // waiter count in the low 32.
 struct WaitGroup {
-    std::atomic<uint64_t> state{0};
-    std::atomic<uint32_t> sema{0};
+    atomic<uint64_t> state{0};
+    atomic<uint32_t> sema{0};
 };
 // false (changing nothing) if the counter would go negative or past
 // INT32_MAX, or on an Add racing with Wait that Go calls misuse.
