@@ -1,7 +1,7 @@
 // tests/capi_errors_test.cc - the C ABI's answers to bad input and to calls
 // made in the wrong state or from the wrong kind of thread.
 //
-// Every test checks the exact GORT_* code (as capi/gort_capi.cc and
+// Every test checks the exact GORT_* code (as capi/*.cc and
 // core/lifecycle.cc define it) and that the rejected call changed nothing: the
 // runtime stays in the same life-cycle state and stays usable, counters such
 // as gort_numgoroutine do not move, output buffers are not written, callbacks

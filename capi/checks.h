@@ -1,4 +1,4 @@
-// capi/capi_internal.h - what every capi/*.cc file needs to validate a call:
+// capi/checks.h - what every capi/*.cc file needs to validate a call:
 // who is calling (goroutine, g0, host thread) and whether the runtime
 // accepts calls now.
 #pragma once
@@ -50,7 +50,7 @@ inline int may_block(G *gp) {
 }
 
 // holds_stopped_world: gp stopped the world with gort_stop_the_world and
-// has not restarted it (capi_sched.cc).
+// has not restarted it (capi/sched.cc).
 bool holds_stopped_world(const G *gp);
 
 // g_handle: the G behind a caller's handle, or nullptr if it cannot be one

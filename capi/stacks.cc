@@ -1,10 +1,10 @@
-// capi/capi_stacks.cc - the C ABI of stacks (gort.h "Stacks"): managed
+// capi/stacks.cc - the C ABI of stacks (gort.h "Stacks"): managed
 // frames, registered roots, funcinfo registration, stack shrinking and
 // statistics. Validates every argument, then calls into core/ (mstack,
 // funcinfo, stack_alloc). Every entry point is noexcept.
 #include <cstring>
 
-#include "capi/capi_internal.h"
+#include "capi/checks.h"
 #include "capi/include/gort/gort.h"
 #include "core/stack/funcinfo.h"
 #include "core/stack/mstack.h"

@@ -1,7 +1,7 @@
-// capi/capi_sync.cc - the C ABI of the sync package and the runtime
+// capi/sync.cc - the C ABI of the sync package and the runtime
 // semaphore (core/wait/sync.h, core/wait/sema.h). gort_mutex is a Mutex, gort_wg a
 // WaitGroup, gort_cond a notifyList: the static_asserts pin the layouts.
-#include "capi/capi_internal.h"
+#include "capi/checks.h"
 #include "core/wait/sync.h"
 #include "core/base/throw.h"
 

@@ -1,7 +1,7 @@
-// capi/capi_sched.cc - the C ABI of the scheduler's run-time controls:
+// capi/sched.cc - the C ABI of the scheduler's run-time controls:
 // system calls, preemption, stop-the-world, procresize, thread limit,
 // pinning, deadlock hook. Each validates, then calls into core/.
-#include "capi/capi_internal.h"
+#include "capi/checks.h"
 #include "core/base/atomics.h"
 #include "gc_hooks/gcscan.h"
 #include "core/sched/proc.h"

@@ -1,8 +1,8 @@
-// capi/capi_time_poll.cc - the C ABI of time, sleeping and the network
+// capi/time_poll.cc - the C ABI of time, sleeping and the network
 // poller: gort_nanotime, gort_sleep, gort_poll_fd, gort_poll_close.
 #include <cstdint>
 
-#include "capi/capi_internal.h"
+#include "capi/checks.h"
 #include "capi/include/gort/gort.h"
 #include "core/sched/gstatus.h"
 #include "core/base/lock_futex.h"

@@ -1,10 +1,12 @@
-// capi/gort_capi.cc - the C ABI: validates every argument, then calls into
-// core/. Every entry point is noexcept and returns a GORT_* code; bad input
-// changes nothing. Broken invariants inside core/ are fatal (gothrow).
+// capi/lifecycle.cc - the C ABI of the runtime itself: init, main, start,
+// shutdown, spawning, the current goroutine, statistics. Every entry point
+// of capi/ validates every argument, then calls into core/; it is noexcept
+// and returns a GORT_* code; bad input changes nothing. Broken invariants
+// inside core/ are fatal (gothrow).
 #include <cstddef>
 #include <cstring>
 
-#include "capi/capi_internal.h"
+#include "capi/checks.h"
 #include "capi/include/gort/gort.h"
 #include "core/base/atomics.h"
 #include "core/sched/gstatus.h"

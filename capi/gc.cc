@@ -1,11 +1,11 @@
-// capi/capi_gc.cc - the C ABI of the GC hooks (gort.h "GC hooks"):
+// capi/gc.cc - the C ABI of the GC hooks (gort.h "GC hooks"):
 // validates, then calls the scan protocol (gc_hooks/gcscan.h) or the collector
 // side (gc_hooks/). Every entry point is noexcept.
 #include <pthread.h>
 
 #include <cstddef>
 
-#include "capi/capi_internal.h"
+#include "capi/checks.h"
 #include "capi/include/gort/gort.h"
 #include "gc_hooks/forcegc.h"
 #include "gc_hooks/gcscan.h"

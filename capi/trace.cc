@@ -1,7 +1,7 @@
-// capi/capi_trace.cc - the C ABI of tracing: gort_dump_goroutines.
+// capi/trace.cc - the C ABI of tracing: gort_dump_goroutines.
 #include <fcntl.h>
 
-#include "capi/capi_internal.h"
+#include "capi/checks.h"
 #include "capi/include/gort/gort.h"
 #include "core/diag/traceback.h"
 

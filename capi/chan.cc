@@ -1,8 +1,8 @@
-// capi/capi_chan.cc - the C ABI of channels and select (core/wait/chan.h).
+// capi/chan.cc - the C ABI of channels and select (core/wait/chan.h).
 // Validates, then calls into core/. gort_chan is an hchan.
 #include <climits>
 
-#include "capi/capi_internal.h"
+#include "capi/checks.h"
 #include "core/base/atomics.h"
 #include "core/wait/chan.h"
 
