@@ -61,8 +61,8 @@ enum class Caller {
     Host,       // a host thread: GORT_EBUSY from a goroutine or g0 (they
                 // belong to a runtime that already runs)
     Waker,      // Any but a goroutine inside a system call (GORT_ESTATE):
-                // readying a goroutine uses the caller's P, which sysmon
-                // may have handed to another M
+                // readying or creating a goroutine uses the caller's P,
+                // which sysmon may have handed to another M
     Goroutine,  // a goroutine: GORT_ENOTG from a host thread or g0
     MayBlock,   // a Goroutine that may park (may_block: GORT_ESTATE)
     NotG0,      // a goroutine or a host thread: GORT_ENOTG from g0, which

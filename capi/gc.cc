@@ -47,7 +47,7 @@ GORT_API int gort_scan_precise_roots(const gort_scan *s, gort_root_visitor v, vo
 GORT_API int gort_gc_set_hooks(const gort_gc_hooks *h) {
     if (h != nullptr && (h->size < sizeof(gort_gc_hooks) || h->scan_g == nullptr || h->force_period_ns < 0))
         return GORT_EINVAL;
-    if (int rc = require(Caller::Any)) return rc;
+    if (int rc = require(Caller::Waker)) return rc;  // forcegc_start creates a goroutine
     if (in_scan_callback()) return GORT_EBUSY;
     if (int rc = gc_set_hooks(h)) return rc;
     if (h != nullptr && h->gc_trigger != nullptr) forcegc_start();

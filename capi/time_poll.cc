@@ -35,7 +35,7 @@ GORT_API int gort_poll_fd(int fd, int events, int64_t timeout_ns) {
 
 GORT_API int gort_poll_close(int fd) {
     if (fd < 0) return GORT_EINVAL;
-    if (int rc = require(Caller::Any)) return rc;
+    if (int rc = require(Caller::Waker)) return rc;  // it readies fd's waiters
     return poll_close(fd);
 }
 
