@@ -1,7 +1,7 @@
 // tests/capi_errors_test.cc - the C ABI's answers to bad input and to calls
 // made in the wrong state or from the wrong kind of thread.
 //
-// Every test checks the exact GORT_* code (as capi/gort_capi.cc and
+// Every test checks the exact GORT_* code (as capi/*.cc and
 // core/lifecycle.cc define it) and that the rejected call changed nothing: the
 // runtime stays in the same life-cycle state and stays usable, counters such
 // as gort_numgoroutine do not move, output buffers are not written, callbacks
@@ -16,6 +16,7 @@
 // on host threads), never sleeps.
 #include <gort/gort.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
@@ -1118,6 +1119,61 @@ TEST_F(CapiErrorsInit, SelfAndGoidOutsideGoroutineAfterInit) {
     EXPECT_EQ(gort_self(), nullptr);
     EXPECT_EQ(gort_goid(nullptr), -1);
     ExpectNothingCreatedAndUsable();
+}
+
+// Calls that ready or create a goroutine, made between gort_entersyscall and
+// gort_exitsyscall: GORT_ESTATE (gort.h, "System calls"), changing nothing.
+// gort_poll_close readies fd's waiters and gort_gc_set_hooks (with a
+// gc_trigger) creates the forcegc goroutine, both on the caller's P, which
+// sysmon may have handed to another M; both used to be served there.
+struct WakeInSyscallRes {
+    int fds[2] = {-1, -1};
+    std::atomic<bool> polling{false};
+    std::atomic<int> poll_rc{kUnset};
+    int poll_close = kUnset, set_hooks = kUnset;
+    uint64_t created_before = 0, created_after = 0;
+    bool waited = false;
+};
+void NoScan(const gort_scan *, void *) {}
+void NoTrigger(void *) {}
+void WakeInSyscallBody(void *p) {
+    auto *r = static_cast<WakeInSyscallRes *>(p);
+    ASSERT_EQ(pipe(r->fds), 0);
+    ASSERT_EQ(gort_go(
+                  [](void *q) {
+                      auto *r = static_cast<WakeInSyscallRes *>(q);
+                      r->polling.store(true, std::memory_order_release);
+                      r->poll_rc.store(gort_poll_fd(r->fds[0], GORT_POLL_IN, -1));
+                  },
+                  r, 0, nullptr),
+              GORT_OK);
+    SpinGosched([r] { return r->polling.load(std::memory_order_acquire); });
+    gort_gc_hooks h;
+    std::memset(&h, 0, sizeof h);
+    h.size = sizeof h;
+    h.scan_g = NoScan;
+    h.gc_trigger = NoTrigger;
+    r->created_before = CreatedNow();
+    ASSERT_EQ(gort_entersyscall(), GORT_OK);
+    r->poll_close = gort_poll_close(r->fds[0]);
+    r->set_hooks = gort_gc_set_hooks(&h);
+    ASSERT_EQ(gort_exitsyscall(), GORT_OK);
+    r->created_after = CreatedNow();
+    // The waiter was not woken with GORT_ECLOSED: it sees the data.
+    ASSERT_EQ(write(r->fds[1], "x", 1), 1);
+    r->waited = SpinGosched([r] { return r->poll_rc.load() != kUnset; });
+    close(r->fds[0]);
+    close(r->fds[1]);
+}
+TEST_F(CapiErrors, WakersInsideSyscall) {
+    WakeInSyscallRes r;
+    RunInMain(WakeInSyscallBody, &r);
+    EXPECT_EQ(r.poll_close, GORT_ESTATE);
+    EXPECT_EQ(r.set_hooks, GORT_ESTATE);
+    EXPECT_EQ(r.created_after, r.created_before) << "a refused gort_gc_set_hooks created the forcegc goroutine";
+    EXPECT_TRUE(r.waited);
+    EXPECT_EQ(r.poll_rc.load(), GORT_POLL_IN) << "a refused gort_poll_close woke the waiter";
+    ExpectUninitAndUsable();
 }
 
 }  // namespace

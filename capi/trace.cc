@@ -1,7 +1,7 @@
-// capi/capi_trace.cc - the C ABI of tracing: gort_dump_goroutines.
+// capi/trace.cc - the C ABI of tracing: gort_dump_goroutines.
 #include <fcntl.h>
 
-#include "capi/capi_internal.h"
+#include "capi/checks.h"
 #include "capi/include/gort/gort.h"
 #include "core/diag/traceback.h"
 
@@ -14,7 +14,7 @@ extern "C" {
 // but not from a host thread once gort_shutdown has begun freeing them.
 GORT_API int gort_dump_goroutines(int fd) {
     if (fd < 0 || fcntl(fd, F_GETFD) == -1) return GORT_EINVAL;
-    if (!capi::initialised()) return GORT_ENOTINIT;
+    if (int rc = capi::runtime_is(capi::Runtime::Initialised)) return rc;
     if (rtstate() == RtState::ShuttingDown && getg() == nullptr) return GORT_ESTATE;
     dumpgoroutines(fd, DumpMode::Normal);
     return GORT_OK;

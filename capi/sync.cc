@@ -1,7 +1,7 @@
-// capi/capi_sync.cc - the C ABI of the sync package and the runtime
+// capi/sync.cc - the C ABI of the sync package and the runtime
 // semaphore (core/wait/sync.h, core/wait/sema.h). gort_mutex is a Mutex, gort_wg a
 // WaitGroup, gort_cond a notifyList: the static_asserts pin the layouts.
-#include "capi/capi_internal.h"
+#include "capi/checks.h"
 #include "core/wait/sync.h"
 #include "core/base/throw.h"
 
@@ -20,49 +20,32 @@ inline Mutex *M_(gort_mutex *m) { return reinterpret_cast<Mutex *>(m); }
 inline WaitGroup *W_(gort_wg *w) { return reinterpret_cast<WaitGroup *>(w); }
 inline notifyList *N_(gort_cond *c) { return reinterpret_cast<notifyList *>(c); }
 
-// A call that may park: the runtime runs, the caller is a goroutine that may
-// block.
-int check_block() {
-    if (!running()) return not_running_code();
-    G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    return may_block(gp);
-}
-
-// A call that may wake a goroutine: from any thread, but not from a
-// goroutine inside a syscall (it may not touch its P).
-int check_wake() {
-    if (!running()) return not_running_code();
-    if (G *gp = curg(); gp != nullptr && in_syscall(gp)) return GORT_ESTATE;
-    return GORT_OK;
-}
-
 }  // namespace
 
 extern "C" {
 
 GORT_API int gort_mutex_lock(gort_mutex *m) {
     if (m == nullptr) return GORT_EINVAL;
-    if (int rc = check_block()) return rc;
+    if (int rc = require(Caller::MayBlock)) return rc;
     mutex_lock(M_(m));
     return GORT_OK;
 }
 
 GORT_API int gort_mutex_trylock(gort_mutex *m) {
     if (m == nullptr) return GORT_EINVAL;
-    if (!running()) return not_running_code();
-    return mutex_trylock(M_(m)) ? GORT_OK : GORT_EBUSY;
+    if (int rc = require(Caller::Any)) return rc;
+    return result_code(mutex_trylock(M_(m)), GORT_EBUSY);
 }
 
 GORT_API int gort_mutex_unlock(gort_mutex *m) {
     if (m == nullptr) return GORT_EINVAL;
-    if (int rc = check_wake()) return rc;
-    return mutex_unlock(M_(m)) ? GORT_OK : GORT_ESTATE;
+    if (int rc = require(Caller::Waker)) return rc;
+    return result_code(mutex_unlock(M_(m)), GORT_ESTATE);
 }
 
 GORT_API int gort_cond_wait(gort_cond *c, gort_mutex *m) {
     if (c == nullptr || m == nullptr) return GORT_EINVAL;
-    if (int rc = check_block()) return rc;
+    if (int rc = require(Caller::MayBlock)) return rc;
     if (!mutex_locked(M_(m))) return GORT_ESTATE;
     // sync/cond.go: Wait.
     uint32_t t = notifyListAdd(N_(c));
@@ -74,42 +57,42 @@ GORT_API int gort_cond_wait(gort_cond *c, gort_mutex *m) {
 
 GORT_API int gort_cond_signal(gort_cond *c) {
     if (c == nullptr) return GORT_EINVAL;
-    if (int rc = check_wake()) return rc;
+    if (int rc = require(Caller::Waker)) return rc;
     notifyListNotifyOne(N_(c));
     return GORT_OK;
 }
 
 GORT_API int gort_cond_broadcast(gort_cond *c) {
     if (c == nullptr) return GORT_EINVAL;
-    if (int rc = check_wake()) return rc;
+    if (int rc = require(Caller::Waker)) return rc;
     notifyListNotifyAll(N_(c));
     return GORT_OK;
 }
 
 GORT_API int gort_wg_add(gort_wg *w, int delta) {
     if (w == nullptr) return GORT_EINVAL;
-    if (int rc = check_wake()) return rc;
-    return wg_add(W_(w), delta) ? GORT_OK : GORT_ESTATE;
+    if (int rc = require(Caller::Waker)) return rc;
+    return result_code(wg_add(W_(w), delta), GORT_ESTATE);
 }
 
 GORT_API int gort_wg_done(gort_wg *w) { return gort_wg_add(w, -1); }
 
 GORT_API int gort_wg_wait(gort_wg *w) {
     if (w == nullptr) return GORT_EINVAL;
-    if (int rc = check_block()) return rc;
-    return wg_wait(W_(w)) ? GORT_OK : GORT_ESTATE;
+    if (int rc = require(Caller::MayBlock)) return rc;
+    return result_code(wg_wait(W_(w)), GORT_ESTATE);
 }
 
 GORT_API int gort_semacquire(uint32_t *addr) {
     if (addr == nullptr || (reinterpret_cast<uintptr_t>(addr) & 3) != 0) return GORT_EINVAL;
-    if (int rc = check_block()) return rc;
+    if (int rc = require(Caller::MayBlock)) return rc;
     semacquire(reinterpret_cast<atomic<uint32_t> *>(addr));
     return GORT_OK;
 }
 
 GORT_API int gort_semrelease(uint32_t *addr) {
     if (addr == nullptr || (reinterpret_cast<uintptr_t>(addr) & 3) != 0) return GORT_EINVAL;
-    if (int rc = check_wake()) return rc;
+    if (int rc = require(Caller::Waker)) return rc;
     semrelease(reinterpret_cast<atomic<uint32_t> *>(addr));
     return GORT_OK;
 }

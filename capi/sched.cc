@@ -1,7 +1,7 @@
-// capi/capi_sched.cc - the C ABI of the scheduler's run-time controls:
+// capi/sched.cc - the C ABI of the scheduler's run-time controls:
 // system calls, preemption, stop-the-world, procresize, thread limit,
 // pinning, deadlock hook. Each validates, then calls into core/.
-#include "capi/capi_internal.h"
+#include "capi/checks.h"
 #include "core/base/atomics.h"
 #include "gc_hooks/gcscan.h"
 #include "core/sched/proc.h"
@@ -27,27 +27,20 @@ bool gort::capi::holds_stopped_world(const G *gp) {
 extern "C" {
 
 GORT_API int gort_entersyscall(void) {
-    if (!running()) return not_running_code();
-    G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    if (int rc = may_block(gp)) return rc;
+    if (int rc = require(Caller::MayBlock)) return rc;
     reentersyscall(GORT_CALLER_SP());
     return GORT_OK;
 }
 
 GORT_API int gort_entersyscallblock(void) {
-    if (!running()) return not_running_code();
-    G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    if (int rc = may_block(gp)) return rc;
+    if (int rc = require(Caller::MayBlock)) return rc;
     entersyscallblock(GORT_CALLER_SP());
     return GORT_OK;
 }
 
 GORT_API int gort_exitsyscall(void) {
-    if (!running()) return not_running_code();
+    if (int rc = require(Caller::Goroutine)) return rc;
     G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
     if (!in_syscall(gp) || GORT_CALLER_SP() > gp->syscallsp) return GORT_ESTATE;  // seed: "syscall frame is no longer valid"
     exitsyscall();
     return GORT_OK;
@@ -56,7 +49,7 @@ GORT_API int gort_exitsyscall(void) {
 // Cheap when nothing is pending: getg, one relaxed load, one compare.
 GORT_API int gort_safepoint(void) {
     G *gp = getg();
-    if (gp == nullptr) return initialised() ? GORT_ENOTG : GORT_ENOTINIT;
+    if (gp == nullptr) return runtime_is(Runtime::Initialised) == GORT_OK ? GORT_ENOTG : GORT_ENOTINIT;
     if (gp->stackguard0.load(std::memory_order_relaxed) != kStackPreempt)
         return gp == gp->m->g0 ? GORT_ENOTG : 0;
     if (gp == gp->m->g0) return GORT_ENOTG;
@@ -74,13 +67,11 @@ GORT_API int gort_safepoint(void) {
 }
 
 GORT_API int gort_stop_the_world(const char *reason) {
-    if (!running()) return not_running_code();
-    G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    if (int rc = may_block(gp)) return rc;  // includes "already stopped by me"
-    if (!worldsema_acquire()) return GORT_ESTATE;  // the world has ended (gort_main returned, shutdown)
+    if (int rc = require(Caller::MayBlock)) return rc;  // includes "already stopped by me"
+    // The world has ended (gort_main returned, shutdown): GORT_ESTATE.
+    if (int rc = result_code(worldsema_acquire(), GORT_ESTATE)) return rc;
     stoptheworld();
-    gp = getg();
+    G *gp = getg();
     gp->m->locks++;  // no preemption, park or syscall until the restart
     (void)reason;  // the seed passes it to its tracer; gort has none yet
     world_stopper.store(gp, std::memory_order_relaxed);
@@ -88,10 +79,9 @@ GORT_API int gort_stop_the_world(const char *reason) {
 }
 
 GORT_API int gort_start_the_world(void) {
-    if (!running()) return not_running_code();
+    if (int rc = require(Caller::Goroutine)) return rc;
     G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    if (world_stopper.load(std::memory_order_relaxed) != gp) return GORT_ESTATE;
+    if (!holds_stopped_world(gp)) return GORT_ESTATE;
     world_stopper.store(nullptr, std::memory_order_relaxed);
     gp->m->locks--;
     starttheworld();
@@ -101,13 +91,8 @@ GORT_API int gort_start_the_world(void) {
 
 GORT_API int gort_set_maxprocs(int n) {
     if (n < 1 || n > kMaxGomaxprocs) return GORT_EINVAL;
-    if (!running()) return not_running_code();
-    G *g = getg();
-    if (g != nullptr) {
-        if (g == g->m->g0) return GORT_ESTATE;  // inside an unlockf: cannot wait
-        if (int rc = may_block(g)) return rc;
-    }
-    if (!worldsema_acquire()) return GORT_ESTATE;  // the world has ended
+    if (int rc = require(Caller::MayWait)) return rc;
+    if (int rc = result_code(worldsema_acquire(), GORT_ESTATE)) return rc;  // the world has ended
     int old;
     if (rtstate() == RtState::Init) {
         // No M runs yet (rt_start also takes worldsema).
@@ -127,7 +112,7 @@ GORT_API int gort_set_maxprocs(int n) {
 
 GORT_API int gort_set_max_threads(int n) {
     if (n < 1) return GORT_EINVAL;
-    if (!running()) return not_running_code();
+    if (int rc = require(Caller::Any)) return rc;
     lock(&sched.lock);
     if (n < sched.mcount) {
         unlock(&sched.lock);
@@ -140,20 +125,17 @@ GORT_API int gort_set_max_threads(int n) {
 }
 
 GORT_API int gort_proc_pin(void) {
-    if (!running()) return not_running_code();
-    G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    if (int rc = may_block(gp)) return rc;  // includes a second pin
+    if (int rc = require(Caller::MayBlock)) return rc;  // includes a second pin
     // seed: sync_procPin
+    G *gp = curg();
     gp->m->locks++;
     gp->pinned = true;
     return gp->m->p->id;
 }
 
 GORT_API int gort_proc_unpin(void) {
-    if (!running()) return not_running_code();
+    if (int rc = require(Caller::Goroutine)) return rc;
     G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
     if (!gp->pinned) return GORT_ESTATE;
     // seed: sync_procUnpin
     gp->pinned = false;
@@ -166,39 +148,32 @@ GORT_API int gort_proc_unpin(void) {
 }
 
 GORT_API int gort_set_deadlock_hook(void (*hook)(void *ctx), void *ctx) {
-    if (!initialised()) return GORT_ENOTINIT;
-    if (!running()) return not_running_code();
+    if (int rc = require(Caller::Any)) return rc;
     set_deadlock_hook(hook, ctx);
     return GORT_OK;
 }
 
 GORT_API int gort_call_as_goroutine(gort_fn fn, void *arg) {
     if (fn == nullptr) return GORT_EINVAL;
-    if (getg() != nullptr) return GORT_EBUSY;  // a goroutine (or g0): call fn directly
-    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
-    RtState s = rtstate();
-    if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
-    if (s != RtState::Running && s != RtState::RunningMain) return GORT_ESTATE;
-    return cgocall(fn, arg) ? GORT_OK : GORT_ESTATE;
+    if (int rc = caller_is(Caller::Host)) return rc;  // a goroutine (or g0): call fn directly
+    if (int rc = runtime_is(Runtime::Started)) return rc;
+    return result_code(cgocall(fn, arg), GORT_ESTATE);
 }
 
 GORT_API int gort_thread_attach(void) {
-    if (getg() != nullptr) return GORT_EBUSY;
-    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
-    RtState s = rtstate();
-    if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
-    if (s != RtState::Running && s != RtState::RunningMain && s != RtState::Init) return GORT_ESTATE;
+    if (int rc = caller_is(Caller::Host)) return rc;
+    if (int rc = runtime_is(Runtime::Attachable)) return rc;
     needm();
     return GORT_OK;
 }
 
 GORT_API int gort_thread_detach(void) {
-    if (getg() != nullptr) return GORT_ESTATE;  // inside gort_call_as_goroutine
-    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
-    RtState s = rtstate();
-    if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
-    if (s != RtState::Running && s != RtState::RunningMain && s != RtState::Init) return GORT_ESTATE;
-    return extram_detach() ? GORT_OK : GORT_ESTATE;
+    // A host thread, but GORT_ESTATE (not Caller::Host's GORT_EBUSY) from a
+    // goroutine or g0, as gort.h documents for gort_call_as_goroutine: a
+    // thread runs Go code then, and may detach once that has returned.
+    if (caller_is(Caller::Host) != GORT_OK) return GORT_ESTATE;
+    if (int rc = runtime_is(Runtime::Attachable)) return rc;
+    return result_code(extram_detach(), GORT_ESTATE);
 }
 
 }  // extern "C"

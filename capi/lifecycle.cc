@@ -1,10 +1,12 @@
-// capi/gort_capi.cc - the C ABI: validates every argument, then calls into
-// core/. Every entry point is noexcept and returns a GORT_* code; bad input
-// changes nothing. Broken invariants inside core/ are fatal (gothrow).
+// capi/lifecycle.cc - the C ABI of the runtime itself: init, main, start,
+// shutdown, spawning, the current goroutine, statistics. Every entry point
+// of capi/ validates every argument, then calls into core/; it is noexcept
+// and returns a GORT_* code; bad input changes nothing. Broken invariants
+// inside core/ are fatal (gothrow).
 #include <cstddef>
 #include <cstring>
 
-#include "capi/capi_internal.h"
+#include "capi/checks.h"
 #include "capi/include/gort/gort.h"
 #include "core/base/atomics.h"
 #include "core/sched/gstatus.h"
@@ -44,9 +46,8 @@ int go_common(gort_fn fn, const void *arg, std::size_t argsize, const gort_go_op
         }
         lockos = opts->lock_os_thread != 0;
     }
-    if (!running()) return not_running_code();
+    if (int rc = require(Caller::Waker)) return rc;
     G *self = curg();
-    if (self != nullptr && in_syscall(self)) return GORT_ESTATE;
     newproc1(fn, arg, argsize, stk, lockos, goid_out);
     // A spawn is a safe point, as in the seed (newproc's stack check is
     // where a pending preemption is noticed): a goroutine that only spawns
@@ -104,28 +105,24 @@ GORT_API int gort_init(const gort_config *cfg) {
         rc.max_threads = cfg->max_threads;
         rc.debug = cfg->debug;
     }
-    if (getg() != nullptr) return GORT_EBUSY;  // a goroutine of a running runtime
+    if (int err = caller_is(Caller::Host)) return err;  // a goroutine of a running runtime
     return rt_init(rc);
 }
 
 GORT_API int gort_main(gort_fn fn, void *arg) {
     if (fn == nullptr) return GORT_EINVAL;
-    if (getg() != nullptr) return GORT_EBUSY;
-    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
-    RtState s = rtstate();
-    if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
+    if (int rc = caller_is(Caller::Host)) return rc;
+    if (int rc = runtime_is(Runtime::Unforked)) return rc;
     return rt_main(fn, arg);
 }
 
 GORT_API int gort_start(void) {
-    if (sched.forked_child.load(std::memory_order_relaxed)) return GORT_ESTATE;
-    RtState s = rtstate();
-    if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
+    if (int rc = runtime_is(Runtime::Unforked)) return rc;  // any caller: rt_start refuses a started runtime
     return rt_start();
 }
 
 GORT_API int gort_shutdown(void) {
-    if (getg() != nullptr) return GORT_EBUSY;  // from a goroutine or g0
+    if (int rc = caller_is(Caller::Host)) return rc;
     return rt_shutdown();
 }
 
@@ -142,92 +139,77 @@ GORT_API gort_g *gort_self(void) { return reinterpret_cast<gort_g *>(curg()); }
 
 GORT_API int64_t gort_goid(const gort_g *g) {
     // Handles die with the runtime: never dereference one without it.
-    RtState s = rtstate();
-    if (s == RtState::Uninit || s == RtState::Initializing) return -1;
+    if (runtime_is(Runtime::Initialised) != GORT_OK) return -1;
     const G *gp = g != nullptr ? g_handle(g) : curg();
     if (gp == nullptr) return -1;
     return gp->goid;
 }
 
 GORT_API int gort_gosched(void) {
-    if (!running()) return not_running_code();
-    G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    if (int rc = may_block(gp)) return rc;
+    if (int rc = require(Caller::MayBlock)) return rc;
     gosched();
     return GORT_OK;
 }
 
 GORT_API int gort_park(gort_unlockf unlockf, void *lk, const char *reason) {
-    if (!running()) return not_running_code();
-    G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    if (int rc = may_block(gp)) return rc;
+    if (int rc = require(Caller::MayBlock)) return rc;
     park(reinterpret_cast<unlockf_t>(unlockf), lk, reason != nullptr ? reason : "park");
     return GORT_OK;
 }
 
 GORT_API int gort_ready(gort_g *g) {
     if (g == nullptr) return GORT_EINVAL;
-    if (!running()) return not_running_code();  // before touching the handle: it dies with the runtime
+    if (int rc = runtime_is(Runtime::Serving)) return rc;  // before touching the handle: it dies with the runtime
     G *gp = g_handle(g);
     if (gp == nullptr) return GORT_EINVAL;
-    if (G *self = curg(); self != nullptr && in_syscall(self)) return GORT_ESTATE;
+    if (int rc = caller_is(Caller::Waker)) return rc;
     // Parked in gort_sleep / gort_poll_fd: only the runtime wakes it.
     if (runtime_parked(gp)) return GORT_ESTATE;
-    if (!try_casgstatus_waiting_runnable(gp)) return GORT_ESTATE;
+    if (int rc = result_code(try_casgstatus_waiting_runnable(gp), GORT_ESTATE)) return rc;
     ready_runnable(gp);
     return GORT_OK;
 }
 
 GORT_API int gort_goexit(void) {
-    if (!running()) return not_running_code();
+    // ESTATE from the main goroutine (it ends gort_main by returning) and an
+    // extra M's goroutine (it ends gort_call_as_goroutine by returning), as
+    // from one that may not block.
+    if (int rc = require(Caller::MayBlock)) return rc;
     G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    if (is_main_goroutine(gp)) return GORT_ESTATE;  // it ends gort_main by returning
-    if (gp->isextra) return GORT_ESTATE;  // it ends gort_call_as_goroutine by returning
-    if (int rc = may_block(gp)) return rc;
+    if (is_main_goroutine(gp) || gp->isextra) return GORT_ESTATE;
     goexit1();
 }
 
 GORT_API int gort_lock_os_thread(void) {
-    if (!running()) return not_running_code();
-    if (curg() == nullptr) return GORT_ENOTG;
+    if (int rc = require(Caller::Goroutine)) return rc;
     LockOSThread();
     return GORT_OK;
 }
 
 GORT_API int gort_unlock_os_thread(void) {
-    if (!running()) return not_running_code();
-    G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    if ((gp->m->locked & LockExternal) == 0) return GORT_ESTATE;
+    if (int rc = require(Caller::Goroutine)) return rc;
+    if ((curg()->m->locked & LockExternal) == 0) return GORT_ESTATE;
     UnlockOSThread();
     return GORT_OK;
 }
 
 GORT_API int gort_set_local(void *value) {
-    if (!running()) return not_running_code();
-    G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    gp->local = value;
+    if (int rc = require(Caller::Goroutine)) return rc;
+    curg()->local = value;
     return GORT_OK;
 }
 
 GORT_API void *gort_get_local(void) {
-    G *gp = running() ? curg() : nullptr;
-    return gp != nullptr ? gp->local : nullptr;
+    return require(Caller::Goroutine) == GORT_OK ? curg()->local : nullptr;
 }
 
 GORT_API int gort_maxprocs(void) {
-    RtState s = rtstate();
-    if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
+    if (int rc = runtime_is(Runtime::Initialised)) return rc;
     return load_acq(gomaxprocs);
 }
 
 GORT_API int gort_numgoroutine(void) {
-    RtState s = rtstate();
-    if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
+    if (int rc = runtime_is(Runtime::Initialised)) return rc;
     // gcount is a snapshot taken without gflock: a batch moving between the
     // global and a P's free list may be subtracted twice. The seed clamps to
     // 1 (its caller is a goroutine); so does gort for a goroutine caller.
@@ -237,8 +219,7 @@ GORT_API int gort_numgoroutine(void) {
 
 GORT_API int gort_stats_get(gort_stats *st) {
     if (st == nullptr || st->size < kStatsV1) return GORT_EINVAL;
-    RtState s = rtstate();
-    if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
+    if (int rc = runtime_is(Runtime::Initialised)) return rc;
     gort_stats out;
     std::memset(&out, 0, sizeof out);
     out.size = sizeof out;

@@ -1,8 +1,8 @@
-// capi/capi_time_poll.cc - the C ABI of time, sleeping and the network
+// capi/time_poll.cc - the C ABI of time, sleeping and the network
 // poller: gort_nanotime, gort_sleep, gort_poll_fd, gort_poll_close.
 #include <cstdint>
 
-#include "capi/capi_internal.h"
+#include "capi/checks.h"
 #include "capi/include/gort/gort.h"
 #include "core/sched/gstatus.h"
 #include "core/base/lock_futex.h"
@@ -13,27 +13,12 @@
 using namespace gort;
 using namespace gort::capi;
 
-namespace {
-
-// The caller may park: a goroutine holding its P, no runtime lock, not in a
-// system call bracket. Returns GORT_OK or the error code.
-int may_park() {
-    if (!running()) return not_running_code();
-    G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    if (gp->m->locks != 0 || gp->m->p == nullptr) return GORT_ESTATE;
-    if ((readgstatus(gp) & ~uint32_t(Gscan)) != Grunning) return GORT_ESTATE;
-    return GORT_OK;
-}
-
-}  // namespace
-
 extern "C" {
 
 GORT_API int64_t gort_nanotime(void) { return nanotime(); }
 
 GORT_API int gort_sleep(int64_t ns) {
-    if (int rc = may_park(); rc != GORT_OK) return rc;
+    if (int rc = require(Caller::MayBlock)) return rc;
     if (ns <= 0) {
         gosched();
         return GORT_OK;
@@ -45,13 +30,13 @@ GORT_API int gort_sleep(int64_t ns) {
 GORT_API int gort_poll_fd(int fd, int events, int64_t timeout_ns) {
     if (fd < 0) return GORT_EINVAL;
     if (events == 0 || (events & ~(GORT_POLL_IN | GORT_POLL_OUT)) != 0) return GORT_EINVAL;
-    if (int rc = may_park(); rc != GORT_OK) return rc;
+    if (int rc = require(Caller::MayBlock)) return rc;
     return poll_fd(fd, events, timeout_ns);
 }
 
 GORT_API int gort_poll_close(int fd) {
     if (fd < 0) return GORT_EINVAL;
-    if (!running()) return not_running_code();
+    if (int rc = require(Caller::Waker)) return rc;  // it readies fd's waiters
     return poll_close(fd);
 }
 

@@ -1,10 +1,10 @@
-// capi/capi_stacks.cc - the C ABI of stacks (gort.h "Stacks"): managed
+// capi/stacks.cc - the C ABI of stacks (gort.h "Stacks"): managed
 // frames, registered roots, funcinfo registration, stack shrinking and
 // statistics. Validates every argument, then calls into core/ (mstack,
 // funcinfo, stack_alloc). Every entry point is noexcept.
 #include <cstring>
 
-#include "capi/capi_internal.h"
+#include "capi/checks.h"
 #include "capi/include/gort/gort.h"
 #include "core/stack/funcinfo.h"
 #include "core/stack/mstack.h"
@@ -36,20 +36,16 @@ constexpr std::size_t kStackStatsV1 = sizeof(gort_stack_stats);
 extern "C" {
 
 GORT_API int gort_funcinfo_register(const gort_funcinfo *fi) {
-    if (!running()) return not_running_code();
+    if (int rc = require(Caller::Any)) return rc;
     return funcinfo_register(fi);
 }
 
 GORT_API void *gort_mframe_push(const gort_funcinfo *fi) {
+    if (int rc = require(Caller::Goroutine)) {
+        set_last_error(curg(), rc);
+        return nullptr;
+    }
     G *gp = curg();
-    if (!running()) {
-        set_last_error(gp, not_running_code());
-        return nullptr;
-    }
-    if (gp == nullptr) {
-        set_last_error(nullptr, GORT_ENOTG);
-        return nullptr;
-    }
     if (!funcinfo_registered(fi)) {
         gp->last_error = GORT_EINVAL;
         return nullptr;
@@ -61,54 +57,42 @@ GORT_API void *gort_mframe_push(const gort_funcinfo *fi) {
 }
 
 GORT_API int gort_mframe_pop(void) {
-    if (!running()) return not_running_code();
-    G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    return mframe_pop(gp);
+    if (int rc = require(Caller::Goroutine)) return rc;
+    return mframe_pop(curg());
 }
 
 GORT_API void *gort_mframe_top(void) {
-    G *gp = running() ? curg() : nullptr;
+    G *gp = require(Caller::Goroutine) == GORT_OK ? curg() : nullptr;
     if (gp == nullptr || gp->mframe == nullptr) return nullptr;
     return mframe_locals(static_cast<MFrame *>(gp->mframe));
 }
 
 GORT_API void *gort_mframe_args(void *frame) {
+    if (int rc = require(Caller::Goroutine)) {
+        set_last_error(curg(), rc);
+        return nullptr;
+    }
     G *gp = curg();
-    if (!running()) {
-        set_last_error(gp, not_running_code());
-        return nullptr;
-    }
-    if (gp == nullptr) {
-        set_last_error(nullptr, GORT_ENOTG);
-        return nullptr;
-    }
     void *a = frame != nullptr ? mframe_args(gp, frame) : nullptr;
     gp->last_error = a != nullptr ? GORT_OK : GORT_EINVAL;
     return a;
 }
 
 GORT_API int gort_mframe_setpc(uint32_t pcindex) {
-    if (!running()) return not_running_code();
-    G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    return mframe_setpc(gp, pcindex);
+    if (int rc = require(Caller::Goroutine)) return rc;
+    return mframe_setpc(curg(), pcindex);
 }
 
 GORT_API int gort_mstack_root_add(void **slot) {
     if (slot == nullptr) return GORT_EINVAL;
-    if (!running()) return not_running_code();
-    G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    return mstack_root_add(gp, slot);
+    if (int rc = require(Caller::Goroutine)) return rc;
+    return mstack_root_add(curg(), slot);
 }
 
 GORT_API int gort_mstack_root_remove(void **slot) {
     if (slot == nullptr) return GORT_EINVAL;
-    if (!running()) return not_running_code();
-    G *gp = curg();
-    if (gp == nullptr) return GORT_ENOTG;
-    return mstack_root_remove(gp, slot);
+    if (int rc = require(Caller::Goroutine)) return rc;
+    return mstack_root_remove(curg(), slot);
 }
 
 GORT_API int gort_set_max_stack(size_t bytes) {
@@ -123,15 +107,13 @@ GORT_API int gort_last_error(void) {
 }
 
 GORT_API int gort_shrink_stacks(void) {
-    if (!running()) return not_running_code();
-    if (getg() != nullptr && curg() == nullptr) return GORT_ENOTG;  // from g0 (an unlockf): it must not block
+    if (int rc = require(Caller::NotG0)) return rc;
     return shrink_stacks();
 }
 
 GORT_API int gort_stack_stats_get(gort_stack_stats *st) {
     if (st == nullptr || st->size < kStackStatsV1) return GORT_EINVAL;
-    RtState s = rtstate();
-    if (s == RtState::Uninit || s == RtState::Initializing) return GORT_ENOTINIT;
+    if (int rc = runtime_is(Runtime::Initialised)) return rc;
     StackStats ss = stack_stats();
     gort_stack_stats out;
     std::memset(&out, 0, sizeof out);
