@@ -19,6 +19,9 @@
 #if GORT_ABI_VERSION != 1
 #error "unexpected GORT_ABI_VERSION"
 #endif
+#if GORT_VERSION != GORT_VERSION_MAJOR * 10000 + GORT_VERSION_MINOR * 100 + GORT_VERSION_PATCH
+#error "GORT_VERSION does not pack GORT_VERSION_MAJOR/MINOR/PATCH"
+#endif
 
 /* GORT_API expands to nothing (or an attribute) for clients; it must be
  * usable on a declaration. */
@@ -181,6 +184,13 @@ int main(void) {
     unlockf_ptr_check = publish_unlockf;
 
     CHECK(gort_abi_version() == GORT_ABI_VERSION);
+    {
+        /* The loaded library's version string is the header's version. */
+        char v[32];
+        snprintf(v, sizeof v, "%d.%d.%d", GORT_VERSION_MAJOR, GORT_VERSION_MINOR,
+                 GORT_VERSION_PATCH);
+        CHECK(gort_version() != NULL && strcmp(gort_version(), v) == 0);
+    }
     CHECK(header_c_test_dummy() == 0);
     for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         const char *s = gort_strerror(codes[i]);

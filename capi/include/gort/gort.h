@@ -60,6 +60,22 @@ extern "C" {
 /* Returns GORT_ABI_VERSION of the library actually loaded. */
 GORT_API int gort_abi_version(void);
 
+/* Release version of this header, MAJOR.MINOR.PATCH. It is the CMake
+ * project(VERSION) of the library (the configure fails if they disagree);
+ * the shared library's SONAME is libgort.so.GORT_VERSION_MAJOR.
+ * GORT_VERSION is one comparable integer: major * 10000 + minor * 100 +
+ * patch (1.0.0 is 10000), e.g. #if GORT_VERSION >= 10100. */
+#define GORT_VERSION_MAJOR 1
+#define GORT_VERSION_MINOR 0
+#define GORT_VERSION_PATCH 0
+#define GORT_VERSION \
+    (GORT_VERSION_MAJOR * 10000 + GORT_VERSION_MINOR * 100 + GORT_VERSION_PATCH)
+
+/* The release version of the library actually loaded, as a static string
+ * "MAJOR.MINOR.PATCH" (e.g. "1.0.0"); compare with the GORT_VERSION_* of
+ * the header the caller was compiled with. Needs no gort_init. */
+GORT_API const char *gort_version(void);
+
 /* Error codes. Values are part of the ABI. */
 #define GORT_OK 0
 #define GORT_EINVAL (-1)         /* bad argument: NULL function, size out of range */
