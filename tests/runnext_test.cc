@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/base/lock_futex.h"
+#include "core/base/os.h"
 #include "core/sched/runq.h"
 #include "tests/runq_stress.h"
 #include "tests/testutil.h"

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/base/os.h"
 #include "core/sched/gstatus.h"
 #include "core/sched/proc.h"
 #include "core/sched/runtime2.h"

@@ -23,6 +23,7 @@
 #include "core/base/atomics.h"
 #include "core/sched/gstatus.h"
 #include "core/sched/proc.h"
+#include "core/sched/timers.h"
 #include "core/sched/runq.h"
 #include "core/base/sanitizers.h"
 #include "core/sched/switch.h"

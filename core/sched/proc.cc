@@ -21,6 +21,7 @@
 // (The seed's atomicstore is an XCHG, a full barrier; C++ store-release is
 // not.)
 #include "core/sched/proc.h"
+#include "core/sched/timers.h"
 
 #include "core/base/atomics.h"
 #include "core/sched/gstatus.h"

@@ -13,7 +13,7 @@
 
 #include "core/base/atomics.h"
 #include "core/base/lock_futex.h"
-#include "core/sched/timers.h"
+#include "core/sched/timerheap.h"
 
 namespace gort {
 
@@ -269,7 +269,7 @@ struct alignas(64) P {
     StackFreeList stackcache[2][kNumStackOrders];
 };
 
-// timers.h's checkTimers: no call while pp has no timers.
+// seed-era timers.h's checkTimers: no call while pp has no timers.
 inline int64_t checkTimers(P *pp, int64_t now, bool *ran) {
     if (timers_wakeTime(pp->timers) == 0) return 0;
     return checkTimers_run(pp, now, ran);

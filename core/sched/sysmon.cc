@@ -14,6 +14,7 @@
 #include "core/base/atomics.h"
 #include "core/sched/gstatus.h"
 #include "core/sched/proc.h"
+#include "core/sched/timers.h"
 #include "core/sched/runq.h"
 #include "core/base/throw.h"
 #include "core/sched/upcalls.h"

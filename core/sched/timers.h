@@ -19,42 +19,15 @@
 // wakep or startm are called.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 
 #include "core/base/atomics.h"
-#include "core/base/lock_futex.h"
+#include "core/sched/timerheap.h"
 #include "core/base/os.h"
 
 namespace gort {
 
 struct P;
-
-struct timer {
-    int64_t when = 0;                            // nanotime() deadline
-    void (*f)(void *arg, uintptr_t seq) = nullptr;  // runs on g0, no lock held
-    void *arg = nullptr;
-    uintptr_t seq = 0;
-    // Heap state, under the holding P's timers lock. pp is atomic so that
-    // deltimer can find the heap without a lock, then confirm under it.
-    atomic<P *> pp{nullptr};
-    int32_t idx = -1;
-};
-
-// TimerHeap: one per P (P::timers). Destroyed with its P at shutdown (the
-// timers still in it belong to goroutines that die with the runtime).
-struct TimerHeap {
-    mutex lock;
-    timer **heap = nullptr;  // lock
-    int32_t len = 0, cap = 0;  // lock
-    // when of heap[0], 0 if empty: read without the lock to skip empty or
-    // not-yet-due heaps. Stored under the lock, seq_cst (see wakeNetPoller).
-    atomic<int64_t> timer0when{0};
-    TimerHeap() = default;
-    TimerHeap(const TimerHeap &) = delete;
-    TimerHeap &operator=(const TimerHeap &) = delete;
-    ~TimerHeap();
-};
 
 // addtimer: arm t (not armed) to fire at t->when on the current M's P (from
 // a host thread or an M without P: on some live P). Wakes the poller or an idle P if t is now
@@ -65,16 +38,7 @@ void addtimer(timer *t);
 // false if it already fired or is firing (the callback copied what it needs
 // and will not touch t). Any thread.
 bool deltimer(timer *t);
-// checkTimers: runs pp's expired timers (on g0; pp held by this M or idle /
-// running elsewhere - its lock serialises). now == 0: read the clock only if
-// a timer may be due. Returns the next when of pp's heap, 0 if empty; *ran
-// (if given) tells whether a callback ran. Inline (runtime2.h, after P):
-// the common case of a P without timers is one load, no call, on every
-// schedule(); checkTimers_run is the rest.
-inline int64_t checkTimers(P *pp, int64_t now, bool *ran = nullptr);
-int64_t checkTimers_run(P *pp, int64_t now, bool *ran);
-// When pp's next timer fires (0: none). Any thread, no lock.
-inline int64_t timers_wakeTime(const TimerHeap &h) { return h.timer0when.load(std::memory_order_seq_cst); }
+// checkTimers (runs pp's expired timers): timerheap.h.
 // timeSleepUntil: the earliest when over all Ps (0: no timer). Any thread.
 int64_t timeSleepUntil();
 // timers_moveall: procresize, world stopped: every timer of `from` (a P

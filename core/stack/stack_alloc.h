@@ -47,6 +47,7 @@
 
 #include "core/sched/runtime2.h"
 #include "core/sched/upcalls.h"
+#include "core/stack/stack_guard.h"
 
 namespace gort {
 
@@ -63,7 +64,6 @@ inline constexpr std::size_t kMaxStackSize = 256u * 1024 * 1024;
 // helper buffer), fprintf("%.1000f") 9.8 KiB. 32 KiB would leave 28 KiB
 // usable: not enough for the first; 16 KiB barely fits logging to stderr.
 inline constexpr std::size_t kDefaultStackSize = 64 * 1024;
-inline constexpr std::size_t kStackPage = 4096;
 
 void stackinit();  // seed: stackinit. From rt_init.
 
@@ -80,16 +80,11 @@ std::size_t stack_roundsize(std::size_t n);
 void stackfreequeue_put(Stack s);
 void shrinkfinish();  // seed: shrinkfinish
 
-// Lowest usable byte of an execution stack (above its guard page).
-inline uintptr_t stack_usable_lo(const Stack &s) { return s.lo + kStackPage; }
 // Gives the pages of gp's execution stack below its saved sp back to the
 // kernel when less than a quarter of the stack is used. gp must be held
 // (scan bit) so that it cannot run. Returns the bytes given back.
 std::size_t stack_trim(G *gp);
 
-// Whether addr lies in the guard page of an execution stack of the
-// allocator (for the SIGSEGV handler; lock-free).
-bool stack_in_guard(uintptr_t addr, Stack *stk);
 
 void stack_release_all();  // shutdown: unmap everything, reset the state
 

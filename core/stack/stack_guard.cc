@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "core/stack/stack_alloc.h"
 #include "core/base/throw.h"
 
 namespace gort {

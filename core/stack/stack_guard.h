@@ -21,6 +21,13 @@ namespace gort {
 void sigsegv_install();    // stackpoolmu held (stack_alloc.cc)
 void sigsegv_uninstall();  // shutdown
 
+inline constexpr std::size_t kStackPage = 4096;
+// Lowest usable byte of an execution stack (above its guard page).
+inline uintptr_t stack_usable_lo(const Stack &s) { return s.lo + kStackPage; }
+// Whether addr lies in the guard page of an execution stack of the
+// allocator (for the SIGSEGV handler; lock-free; core/stack/stack_alloc.cc).
+bool stack_in_guard(uintptr_t addr, Stack *stk);
+
 // minit_sigstack / unminit_sigstack / kSigStackSize: core/sched/upcalls.h
 // (mstart and mexit call them).
 
