@@ -149,23 +149,11 @@ const char *gstatusname(uint32_t s) {
 }
 
 void dumpgstatus(G *gp) {
-    G *g = getg();
-    printstr("runtime: gp: gp=");
-    printptr(gp);
-    printstr(", goid=");
-    printint(gp->goid);
-    printstr(", gp->atomicstatus=");
-    printuint(readgstatus(gp));
-    printstr("\n");
-    if (g != nullptr) {
-        printstr("runtime:  g:  g=");
-        printptr(g);
-        printstr(", goid=");
-        printint(g->goid);
-        printstr(",  g->atomicstatus=");
-        printuint(readgstatus(g));
-        printstr("\n");
-    }
+    print("runtime: gp: gp=", static_cast<const void *>(gp), ", goid=", gp->goid, ", gp->atomicstatus=",
+          readgstatus(gp), "\n");
+    if (G *g = getg())
+        print("runtime:  g:  g=", static_cast<const void *>(g), ", goid=", g->goid, ",  g->atomicstatus=",
+              readgstatus(g), "\n");
 }
 
 }  // namespace gort
