@@ -19,7 +19,7 @@ namespace {
 
 // gort_last_error outside a goroutine: a host thread never switches
 // goroutines, so a thread_local is safe there (inside a goroutine the code
-// lives in its G: DESIGN §3).
+// lives in its G: docs/DESIGN.md §3.7).
 thread_local int host_last_error = 0;
 
 void set_last_error(G *gp, int err) {

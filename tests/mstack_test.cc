@@ -108,7 +108,7 @@ TEST(MStack, DeepRecursionSurvivesEveryGrowthAndShrink) {
             uintptr_t *caller = static_cast<uintptr_t *>(gort_mframe_top());
             void *callerw2 = caller != nullptr ? &caller[2] : nullptr;
             // The caller's slot address is a raw pointer across the push:
-            // register it as a root so the push adjusts it (DESIGN §4).
+            // register it as a root so the push adjusts it (docs/DESIGN.md §4).
             ASSERT_EQ(gort_mstack_root_add(&callerw2), GORT_OK);
             auto *l = static_cast<uintptr_t *>(gort_mframe_push(&rec_fi));
             ASSERT_NE(l, nullptr) << "push " << i << ": " << gort_strerror(gort_last_error());

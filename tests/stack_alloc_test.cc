@@ -340,7 +340,7 @@ TEST(StackAlloc, RandomizedSoakAcrossTwoPs) {
     EXPECT_GT(sh.allocated.load(), iters / 2);
 }
 
-// Guard pages must not cost scale (DESIGN §4): parked goroutines share a
+// Guard pages must not cost scale (docs/DESIGN.md §4): parked goroutines share a
 // handful of VMAs whatever their number, far under vm.max_map_count.
 // (bench/stack_bench parks 1,000,000.)
 TEST(StackAlloc, ParkedGoroutinesShareVmas) {

@@ -1,7 +1,7 @@
 // core/base/rtalloc.cc - allocation of the runtime's own objects (G, M, P, wait
 // nodes).
 //
-// mimalloc (DESIGN §7): fast thread-local heaps, no lock on the hot path.
+// mimalloc (docs/DESIGN.md §7): fast thread-local heaps, no lock on the hot path.
 // Debian's libmimalloc.so also exports malloc/free, so linking it would
 // replace the host's allocator for the whole process whenever it comes
 // before libc in symbol lookup (any program that links libgort.a). An

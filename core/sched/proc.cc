@@ -1,7 +1,7 @@
 // core/sched/proc.cc - the scheduler loop: schedule, findrunnable, execute, park,
 // ready, gosched, goexit (seed: proc1.go).
 //
-// Spinning and wakeups (seed, DESIGN §3). An M is "spinning" while it holds a
+// Spinning and wakeups (seed; docs/DESIGN.md §3.5). An M is "spinning" while it holds a
 // P and looks for work it does not have. At most about half of the busy Ps
 // have a spinning M (findrunnable stops spinning when 2*nmspinning >=
 // gomaxprocs - npidle). A producer of work (ready, newproc1) wakes an idle P

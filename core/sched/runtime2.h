@@ -338,7 +338,7 @@ std::size_t allglen();
 G *allg_at(std::size_t i);  // any thread; nullptr past the end
 void allgs_free(void (*freeg)(G *));  // shutdown only
 
-// Current goroutine of this thread (TLS across migration, DESIGN §3): a
+// Current goroutine of this thread (TLS across migration, docs/DESIGN.md §3.7): a
 // goroutine can resume on another thread after any switch, and the compiler
 // may cache a thread_local's address in a register across a call, so the
 // runtime reads it only through this non-inlined accessor, which also acts

@@ -1,5 +1,5 @@
 // core/stack/funcinfo.h - the registry of funcinfo records that describe managed
-// frames (DESIGN §4: name, frame and argument sizes, stack maps indexed by a
+// frames (docs/DESIGN.md §4.4: name, frame and argument sizes, stack maps indexed by a
 // pc index; the seed's _func + funcdata(_FUNCDATA_LocalsPointerMaps /
 // _FUNCDATA_ArgsPointerMaps) + pcdata(_PCDATA_StackMapIndex)).
 //

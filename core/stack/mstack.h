@@ -1,7 +1,7 @@
 // core/stack/mstack.h - managed stacks: precise, copyable stacks whose frames a
 // host lays out and describes with funcinfo records (seed: copystack,
 // adjustframe, adjustpointers, adjustpointer, adjustctxt/adjustdefers/
-// adjustpanics/adjustsudogs, newstack, shrinkstack; DESIGN §4).
+// adjustpanics/adjustsudogs, newstack, shrinkstack; docs/DESIGN.md §4.3).
 //
 // Frame layout, from high to low addresses (the seed's x86 frame diagram,
 // with gort's header where Go has the return address):

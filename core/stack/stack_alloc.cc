@@ -211,7 +211,7 @@ void guard_span(StackSpan *s) {
     s->guard = uint8_t(mode);
     if (!sigsegv_on) {
         sigsegv_on = true;
-        sigsegv_install();  // only while guard pages exist (DESIGN §4)
+        sigsegv_install();  // only while guard pages exist (docs/DESIGN.md §4)
     }
 }
 

@@ -2,7 +2,7 @@
 // stackpoolalloc/stackpoolfree, stackcacherefill/stackcacherelease,
 // stackcache_clear, stackalloc/stackfree, stackfreequeue/shrinkfinish).
 //
-// Two kinds of stack share the allocator (DESIGN §4): execution stacks,
+// Two kinds of stack share the allocator (docs/DESIGN.md §4): execution stacks,
 // where native code runs, and managed stacks, which gort copies
 // (core/stack/mstack.h). Sizes are powers of two. Small stacks (orders 2 KiB ..
 // 64 KiB) come from spans of kStackCacheSize bytes split into stacks of one
