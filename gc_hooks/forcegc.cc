@@ -26,7 +26,7 @@ namespace gort {
 
 namespace {
 
-mutex forcegc_lock;
+mutex forcegc_lock{kRankForcegc};
 G *forcegc_g = nullptr;                   // forcegc_lock
 atomic<bool> forcegc_idle{false};    // parked, waiting for sysmon (forcegc_lock to set)
 atomic<int64_t> forcegc_since{0};    // installation or last trigger (nanotime)

@@ -42,7 +42,7 @@ atomic<uint32_t> gcepoch{1};
 namespace {
 
 // gclock: orders a cycle's start and end with gc_set_phase and the hooks.
-mutex gclock;
+mutex gclock{kRankGc};
 bool cycle_active = false;                 // gclock
 atomic<int64_t> last_cycle{0};        // nanotime of the last cycle start
 // The quiescer sleeps on progress (at most 100 us, the seed's re-preempt

@@ -25,7 +25,7 @@ int64_t now_ns() {
 // Number of goroutines on a cond's wait list (test-only peek, under its lock).
 int cond_waiters(gort_cond *c) {
     auto *l = reinterpret_cast<gort::notifyList *>(c);
-    gort::lock(&l->lock);
+    gort::lockWithRank(&l->lock, gort::kRankNotifyList);  // host memory: ranked here
     int n = 0;
     for (gort::sudog *s = l->head; s != nullptr; s = s->next) n++;
     gort::unlock(&l->lock);

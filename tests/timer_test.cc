@@ -121,7 +121,9 @@ TEST(TimerHeap, MoveAllKeepsEveryTimer) {
         expect.push_back(ts[i].when);
     }
     f.m.p = &f.a;
-    gort::timers_moveall(&f.a, &f.b);  // as procresize, when a goes Pdead
+    gort::lock(&gort::sched.lock);  // as procresize, when a goes Pdead
+    gort::timers_moveall(&f.a, &f.b);
+    gort::unlock(&gort::sched.lock);
     EXPECT_EQ(gort::timers_wakeTime(f.a.timers), 0);
     std::sort(expect.begin(), expect.end());
     EXPECT_EQ(gort::timers_wakeTime(f.b.timers), expect.front());

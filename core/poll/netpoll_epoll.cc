@@ -64,7 +64,7 @@ struct waiter {
 
 // seed-era pollDesc (netpoll.go), one per fd number.
 struct pollDesc {
-    mutex lock;
+    mutex lock{kRankPollDesc};
     bool registered = false;  // in the epoll set (lock)
     dev_t dev = 0;            // identity of the file at registration (lock)
     ino_t ino = 0;
@@ -81,8 +81,8 @@ constexpr uint64_t kBreakKey = ~uint64_t(0);
 // before shutdown, so a pollDesc's address is stable.
 atomic<pollDesc *> chunks[kMaxChunks];
 atomic<int32_t> nchunks_hint{0};  // one past the highest chunk allocated
-mutex tablelock;   // allocates chunks
-mutex initlock;    // netpollGenericInit
+mutex tablelock{kRankPollTable};// allocates chunks
+mutex initlock{kRankPollInit};// netpollGenericInit
 atomic<bool> inited{false};
 int epfd = -1, evfd = -1;  // written under initlock before inited = true
 atomic<uint32_t> wakeSig{0};  // a break is pending (modern Go's netpollWakeSig)

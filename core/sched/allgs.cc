@@ -18,7 +18,7 @@
 
 namespace gort {
 
-mutex allglock;
+mutex allglock{kRankAllg};
 
 namespace {
 struct GArray {

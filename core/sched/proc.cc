@@ -99,10 +99,18 @@ void ready_runnable(G *gp) {
     if (started && load_relaxed(sched.npidle) != 0) startm(nullptr, false);
 }
 
+void assert_g0(const char *fn) {
+    G *g = getg();
+    if (g != nullptr && g == g->m->g0) return;
+    print("runtime: G0ONLY function called off g0: ", fn, "\n");
+    gothrow("G0ONLY function called off g0");
+}
+
 // seed: execute. Schedules gp to run on the current M. Never returns.
 // inheritTime (modern Go): gp takes over the current time slice, so sysmon
 // still sees one slice (schedtick unchanged) and preempts it after 10 ms.
 void execute(G *gp, bool inheritTime) {
+    G0ONLY_CHECK();
     G *g = getg();
     M *mp = g->m;
     casgstatus(gp, Grunnable, Grunning);
@@ -149,6 +157,7 @@ static G *netpoll_take(G *list) {
 // blocking poll also waits for timers, with a deadline; *inheritTime (Go
 // 1.5+) is set when the G came from this P's runnext.
 G *findrunnable(bool *inheritTime) {
+    G0ONLY_CHECK();
     G *g = getg();
     M *mp = g->m;
 top:
@@ -332,6 +341,7 @@ void injectglist(G *glist) {
 // seed: schedule. One round of scheduler: find a runnable goroutine and
 // execute it. Never returns.
 void schedule() {
+    G0ONLY_CHECK();
     G *g = getg();
     M *mp = g->m;
     if (mp->locks != 0) gothrow("schedule: holding locks");
@@ -432,6 +442,7 @@ void parkunlock(mutex *l, const char *reason) { park(parkunlock_c, l, reason); }
 // under it. So gort drops the association first; the cancelled-park path
 // restores it in execute.
 void park_m(G *gp) {
+    G0ONLY_CHECK();
     M *mp = getg()->m;
     dropg();
     casgstatus(gp, Grunning, Gwaiting);
@@ -454,6 +465,7 @@ void gosched() { mcall(gosched_m); }
 // seed: gosched_m. Gosched continuation on g0: the goroutine goes to the
 // global queue, behind everything already runnable.
 void gosched_m(G *gp) {
+    G0ONLY_CHECK();
     uint32_t status = readgstatus(gp);
     if ((status & ~uint32_t(Gscan)) != Grunning) {
         dumpgstatus(gp);
@@ -497,6 +509,7 @@ void goexit1() {
 
 // seed: goexit0. goexit continuation on g0.
 void goexit0(G *gp) {
+    G0ONLY_CHECK();
     M *mp = getg()->m;
     casgstatus(gp, Grunning, Gdead);
     // GC: a dead goroutine counts as scanned (seed: mquiesce's no-op scan);

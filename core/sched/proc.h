@@ -1,10 +1,10 @@
 // core/sched/proc.h - the scheduler's internal interface (seed: proc1.go).
 //
-// Markers, the equivalent of the seed's pragmas:
+// Marker, the equivalent of the seed's pragmas:
 //   G0ONLY     runs on an M's g0 (scheduling) stack, reached through mcall;
-//              never returns to the goroutine that called mcall.
-//   NOSWITCH   must not switch goroutines or park (holds a P in a local, or
-//              runs inside unlockf).
+//              never returns to the goroutine that called mcall. Checked in
+//              GORT_LOCKRANK builds: each G0ONLY function's body starts with
+//              G0ONLY_CHECK() (fatal "G0ONLY function called off g0").
 #pragma once
 
 #include <cstddef>
@@ -13,9 +13,16 @@
 #include "core/sched/runtime2.h"
 
 #define G0ONLY
-#define NOSWITCH
+#if defined(GORT_LOCKRANK) && GORT_LOCKRANK
+#define G0ONLY_CHECK() ::gort::assert_g0(__func__)
+#else
+#define G0ONLY_CHECK() ((void)0)
+#endif
 
 namespace gort {
+
+// G0ONLY_CHECK's check (core/sched/proc.cc): fatal unless getg() is its M's g0.
+void assert_g0(const char *fn);
 
 // ---- scheduling (core/sched/proc.cc) ----
 [[noreturn]] G0ONLY void schedule();                      // seed: schedule

@@ -277,7 +277,7 @@ inline int64_t checkTimers(P *pp, int64_t now, bool *ran) {
 
 // sched (seed: schedt).
 struct SchedT {
-    mutex lock;
+    mutex lock{kRankSched};
     atomic<uint64_t> goidgen{0};
     M *midle = nullptr;             // idle Ms waiting for work (lock)
     atomic<int32_t> nmidle{0};        // lock to write
@@ -291,7 +291,7 @@ struct SchedT {
     G *runqhead = nullptr, *runqtail = nullptr;
     atomic<int32_t> runqsize{0};
     // Global cache of dead Gs (gflock).
-    mutex gflock;
+    mutex gflock{kRankGFree};
     G *gfree = nullptr;
     atomic<int32_t> ngfree{0};
     // Stop the world (lock, gcwaiting read without).

@@ -89,6 +89,9 @@ void gostartcall(G *gp, uintptr_t sp) {
 }
 
 [[noreturn]] void gogo(G *gp) {
+    // A runtime lock is never held across a switch (core/base/lockrank.h:
+    // the checker's per-thread state relies on it). No code in release.
+    lockrank_assert_none_held("gogo");
     M *mp = gp->m;
     setg(gp);
 #if GORT_ASAN

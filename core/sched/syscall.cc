@@ -184,6 +184,7 @@ void exitsyscall() {
 // seed: exitsyscall0. exitsyscall slow path on g0: failed to acquire a P,
 // enqueue gp as runnable.
 void exitsyscall0(G *gp) {
+    G0ONLY_CHECK();
     M *mp = getg()->m;
     casgstatus(gp, Gsyscall, Grunnable);
     dropg();

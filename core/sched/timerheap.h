@@ -26,7 +26,7 @@ struct timer {
 // TimerHeap: one per P (P::timers). Destroyed with its P at shutdown (the
 // timers still in it belong to goroutines that die with the runtime).
 struct TimerHeap {
-    mutex lock;
+    mutex lock{kRankTimers};
     timer **heap = nullptr;  // lock
     int32_t len = 0, cap = 0;  // lock
     // when of heap[0], 0 if empty: read without the lock to skip empty or

@@ -13,10 +13,9 @@
 // it again, so the owner may reuse its memory as soon as deltimer returns or
 // the callback has woken it.
 //
-// Lock order: a P's timers lock is a leaf, except in timers_moveall (which
-// runs with the world stopped and takes the losing P's then the surviving
-// P's). No timers lock is held while a callback runs or while netpollBreak,
-// wakep or startm are called.
+// Lock order: core/base/lockrank.h (kRankTimers; two at once only in
+// timers_moveall, under sched.lock). No timers lock is held while a callback
+// runs or while netpollBreak, wakep or startm are called.
 #pragma once
 
 #include <cstdint>
@@ -43,8 +42,8 @@ bool deltimer(timer *t);
 int64_t timeSleepUntil();
 // timers_moveall: procresize, world stopped: every timer of `from` (a P
 // going Pdead) moves to `to`. Call it after from->status is Pdead (host
-// threads add timers to any P not Pdead). Takes no lock but the two Ps'
-// timers locks: safe under sched.lock.
+// threads add timers to any P not Pdead). Caller holds sched.lock, which
+// makes nesting the two Ps' timers locks legal (core/base/lockrank.h).
 void timers_moveall(P *from, P *to);
 // Number of armed timers over all Ps (checkdead, tests). Any thread.
 int64_t timers_count();

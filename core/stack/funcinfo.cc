@@ -22,7 +22,7 @@ struct Table {
     atomic<const gort_funcinfo *> slot[1];
 };
 
-mutex funcinfo_lock;
+mutex funcinfo_lock{kRankFuncinfo};
 atomic<Table *> table{nullptr};
 std::size_t count = 0;  // funcinfo_lock
 

@@ -67,7 +67,7 @@ struct Arena {
 atomic<Arena *> arena_index[kArenaIndexLen];
 
 // Everything below is protected by stackpoolmu.
-mutex stackpoolmu;
+mutex stackpoolmu{kRankStackpool};
 StackSpan stackpool[2][kNumStackOrders];  // seed: stackpool (list heads)
 StackSpan *heapfree[64];                  // free spans by log2(bytes)
 Arena *arenas = nullptr;

@@ -37,7 +37,7 @@
 // stackFromSystem, stackFaultOnFree); stackdebug=1 logs per-stack operations.
 //
 // Locking: stackpoolmu protects the pools, the heap of spans and the
-// statistics; lock order: sched.lock -> allglock -> stackpoolmu (last). A
+// statistics (its rank: core/base/lockrank.h, the runtime's one lock order). A
 // P's cache is touched only by the M that holds the P, on its g0 or with
 // m->locks held (the seed: "stackalloc must run on the scheduler stack").
 #pragma once

@@ -6,11 +6,10 @@
 // implies recvq is empty, and qcount < dataqsiz implies sendq is empty.
 //
 // Locking: every field below the lock is protected by c->lock, including the
-// sudogs on its queues. A channel lock is a leaf, except that select holds
-// several at once, always taken in order of increasing channel address
-// (sellock) and released in the reverse order. A channel lock may be held
-// while taking sudoglock or a P's timers lock, never the reverse. Waiters are
-// made runnable (goready) after c->lock is released.
+// sudogs on its queues. select holds several at once, always taken in order
+// of increasing channel address (sellock). What may be taken under a channel
+// lock: core/base/lockrank.h (kRankHchan), the runtime's one lock order.
+// Waiters are made runnable (goready) after c->lock is released.
 //
 // Direct hand-off: a sender that finds a waiting receiver copies its element
 // straight into the receiver's elem (often on the receiver's stack) and
@@ -52,7 +51,7 @@ struct alignas(64) hchan {
     // (chan_free's EBUSY). Incremented under lock, decremented after the
     // select's final unlock (release; chan_free loads acquire).
     atomic<int32_t> nselecting{0};
-    mutex lock;
+    mutex lock{kRankHchan};
     atomic<std::size_t> qcount{0};  // lock to write; len() reads it relaxed
     atomic<uint32_t> closed{0};     // lock to write
     std::size_t sendx = 0;           // send index

@@ -99,8 +99,8 @@ int selparkcommit(G *gp, void *arg) {
     sudog *sg = sp->waiting;
     // Arm the timeout now that gp is Gwaiting (its callback may ready gp at
     // once) and while we still hold the channel locks (so gp cannot have
-    // returned and freed the timer). Lock order: channel locks, then a P's
-    // timers lock (a leaf).
+    // returned and freed the timer). Lock order (core/base/lockrank.h):
+    // channel locks, then a P's timers lock, and wakeNetPoller's sched.lock.
     if (sp->t != nullptr) addtimer(sp->t);
     // This must not access gp's stack after the last unlock (gp may be
     // readied and return from selectgo as soon as it can take the locks).

@@ -16,7 +16,7 @@ constexpr int kSemTabSize = 251;  // seed: semTabSize
 // seed-era sema.go: type semaRoot. A doubly linked list of waiters for every
 // address that hashes here.
 struct alignas(64) semaRoot {
-    mutex lock;
+    mutex lock{kRankSemaRoot};
     sudog *head = nullptr;            // lock
     sudog *tail = nullptr;            // lock
     atomic<uint32_t> nwait{0};   // number of waiters; read without the lock
@@ -190,7 +190,7 @@ uint32_t notifyListAdd(notifyList *l) { return xadd_full(l->wait, 1u) - 1; }
 
 // seed-era sema.go: notifyListWait.
 void notifyListWait(notifyList *l, uint32_t t) {
-    lock(&l->lock);
+    lockWithRank(&l->lock, kRankNotifyList);
     // Return right away if this ticket has already been notified.
     if (less(t, load_relaxed(l->notify))) {
         unlock(&l->lock);
@@ -220,7 +220,7 @@ void notifyListNotifyAll(notifyList *l) {
     if (load_acq(l->wait) == load_acq(l->notify)) return;
     // Pull the list out into a local variable, waiters will be readied
     // outside the lock.
-    lock(&l->lock);
+    lockWithRank(&l->lock, kRankNotifyList);
     sudog *s = l->head;
     l->head = nullptr;
     l->tail = nullptr;
@@ -244,7 +244,7 @@ void notifyListNotifyOne(notifyList *l) {
     // Fast-path: if there are no new waiters since the last notification
     // we don't need to acquire the lock at all.
     if (load_acq(l->wait) == load_acq(l->notify)) return;
-    lock(&l->lock);
+    lockWithRank(&l->lock, kRankNotifyList);
     // Re-check under the lock if we need to do anything.
     uint32_t t = load_relaxed(l->notify);
     if (t == load_acq(l->wait)) {

@@ -52,7 +52,7 @@ void sema_reset();
 struct notifyList {
     atomic<uint32_t> wait{0};    // ticket of the next waiter (atomic, no lock)
     atomic<uint32_t> notify{0};  // ticket of the next to be notified (lock to write)
-    mutex lock;
+    mutex lock;  // host memory, zero = ready: locked with lockWithRank(kRankNotifyList)
     sudog *head = nullptr;            // lock
     sudog *tail = nullptr;            // lock
 };

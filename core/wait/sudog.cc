@@ -13,8 +13,8 @@ namespace gort {
 
 namespace {
 // Central cache and list of all sudogs (modern Go's sched.sudogcache under
-// sched.sudoglock). Leaf lock.
-mutex sudoglock;
+// sched.sudoglock). A leaf (core/base/lockrank.h).
+mutex sudoglock{kRankSudog};
 sudog *sudogcentral = nullptr;  // sudoglock
 sudog *sudogall = nullptr;      // sudoglock
 }  // namespace

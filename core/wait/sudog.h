@@ -16,7 +16,7 @@
 // a P with an empty cache refills half of it from a central list under
 // sudoglock, and a P with a full one moves half there. Every sudog ever
 // allocated is also on a list of all sudogs, so that shutdown frees the ones
-// still held by goroutines it discards. Lock order: sudoglock is a leaf.
+// still held by goroutines it discards. Lock order: core/base/lockrank.h.
 #pragma once
 
 #include <atomic>
