@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/util/proc_self.h"
+#include "tests/util/runtime_test.h"
 #include "tests/util/testutil.h"
 
 using namespace gort_test;
@@ -37,38 +39,19 @@ int64_t now_ns() {
 }
 
 
-int count_tasks() {
-    int n = 0;
-    DIR *d = opendir("/proc/self/task");
-    while (dirent *e = readdir(d))
-        if (e->d_name[0] != '.') n++;
-    closedir(d);
-    return n;
-}
-
-bool is_mapped(uintptr_t addr) {
-    std::ifstream f("/proc/self/maps");
-    std::string line;
-    while (std::getline(f, line)) {
-        unsigned long lo, hi;
-        if (std::sscanf(line.c_str(), "%lx-%lx", &lo, &hi) == 2 && addr >= lo && addr < hi) return true;
-    }
-    return false;
-}
-
-
-class Procs : public ::testing::TestWithParam<int> {};
-INSTANTIATE_TEST_SUITE_P(Sched, Procs, ::testing::Values(1, 2), [](const auto &info) {
-    return "procs" + std::to_string(info.param);
-});
+// The scenarios that hold at any P count: RuntimeTest (tests/util/runtime_test.h)
+// over {1, 2, 4, 8} Ps, with its leak checks.
+using Procs = RuntimeTest;
 
 }  // namespace
+
+GORT_INSTANTIATE_PROCS(Sched, Procs);
 
 // 1,000,000 goroutines spawned and joined.
 TEST_P(Procs, SpawnAndJoinMillion) {
     const int64_t n = scaled(1000000, 2000, 200000);
     std::atomic<int64_t> ran{0};
-    run_main(GetParam(), [&] {
+    run([&] {
         Join j(n);
         struct Arg {
             Join *j;
@@ -98,7 +81,7 @@ TEST_P(Procs, SpawnAndJoinMillion) {
 // Arguments are copied onto the new goroutine's stack: the caller's buffer
 // may change right after gort_go returns.
 TEST_P(Procs, ArgumentsAreCopied) {
-    run_main(GetParam(), [&] {
+    run([&] {
         const int n = 100;
         Join j(n);
         std::atomic<int> bad{0};
@@ -135,7 +118,7 @@ TEST_P(Procs, ArgumentsAreCopied) {
 TEST_P(Procs, ParkReadyPingPong) {
     const int64_t n = scaled(1000000, 5000, 200000);
     int64_t a_rounds = 0, b_rounds = 0;
-    run_main(GetParam(), [&] {
+    run([&] {
         Sema sa, sb;
         Join j(2);
         go([&] {
@@ -172,7 +155,7 @@ TEST_P(Procs, GoschedFairness) {
     std::vector<std::atomic<int>> progress(n);
     std::atomic<int> min_at_first_finish{-1};
     std::atomic<int> finished{0};
-    run_main(GetParam(), [&] {
+    run([&] {
         Join j(n);
         std::atomic<bool> gate{false};
         for (int i = 0; i < n; i++) {
@@ -195,7 +178,7 @@ TEST_P(Procs, GoschedFairness) {
     });
     EXPECT_EQ(finished.load(), n);
     for (int i = 0; i < n; i++) EXPECT_EQ(progress[i].load(), k);
-    if (GetParam() == 1)
+    if (procs() == 1)
         EXPECT_GE(min_at_first_finish.load(), k / 2) << "a goroutine finished while another had made "
                                                  << min_at_first_finish.load() << " of " << k << " yields";
 }
@@ -335,7 +318,7 @@ TEST_P(Procs, ParkReadyPairsStress) {
     const int pairs = int(scaled(200, 40, 100));
     const int rounds = int(scaled(2000, 100, 500));
     std::atomic<int64_t> total{0};
-    run_main(GetParam(), [&] {
+    run([&] {
         Join j(2 * pairs);
         std::vector<Sema> s(2 * pairs);
         for (int p = 0; p < pairs; p++) {
@@ -362,8 +345,8 @@ TEST_P(Procs, ParkReadyPairsStress) {
 }
 
 // Background mode: host threads spawn goroutines and ready parked ones.
-TEST(Sched, BackgroundModeHostThreads) {
-    ASSERT_NO_FATAL_FAILURE(start_background(2));
+TEST_P(Procs, BackgroundModeHostThreads) {
+    ASSERT_NO_FATAL_FAILURE(start());
     const int kHosts = 8, kPer = int(scaled(2000, 100, 1000));
     HostLatch latch(kHosts * kPer);
     std::vector<std::thread> hosts;
@@ -403,7 +386,7 @@ TEST(Sched, BackgroundModeHostThreads) {
     }
     ASSERT_EQ(gort_ready(pk.g.load()), GORT_OK);
     ASSERT_TRUE(pk.resumed.wait_for(std::chrono::seconds(30)));
-    ASSERT_EQ(gort_shutdown(), GORT_OK);
+    stop();
 }
 
 // An idle runtime sleeps: 200 ms with goroutines parked burns < 5% of a CPU.

@@ -22,11 +22,17 @@
 #include "core/poll/netpoll.h"
 #include "core/sched/runtime2.h"
 #include "core/sched/timers.h"
+#include "tests/util/runtime_test.h"
 #include "tests/util/testutil.h"
 
 using namespace gort_test;
 
 namespace {
+
+// Scenarios that hold at any P count: RuntimeTest (tests/util/runtime_test.h)
+// over {1, 2, 4, 8} Ps, with its leak checks.
+using Procs = RuntimeTest;
+GORT_INSTANTIATE_PROCS(Timer, Procs);
 
 
 int count_fds() {
@@ -138,13 +144,12 @@ struct Sleeper {
     int64_t want = 0, got = 0;
 };
 
-void many_sleepers(int procs) {
-    Watchdog wd("ManySleepers", 120);
+TEST_P(Procs, ManySleepersAllWakeNoneEarly) {
     const int64_t n = scaled(10000, 500, 2000);
     std::vector<Sleeper> s(static_cast<std::size_t>(n));
-    std::mt19937 rng{uint32_t(procs)};
+    std::mt19937 rng{uint32_t(procs())};
     for (auto &x : s) x.want = (1 + int64_t(rng() % 50)) * 1000000;
-    run_main(procs, [&] {
+    run([&] {
         Join j(n);
         for (auto &x : s) {
             Sleeper *p = &x;
@@ -162,9 +167,6 @@ void many_sleepers(int procs) {
         if (x.got < x.want) early++;
     EXPECT_EQ(early, 0) << early << " of " << n << " sleepers woke early";
 }
-
-TEST(Timer, ManySleepersAllWakeNoneEarlyProcs1) { many_sleepers(1); }
-TEST(Timer, ManySleepersAllWakeNoneEarlyProcs2) { many_sleepers(2); }
 
 // Sleepers with well separated deadlines wake in deadline order, whatever
 // their spawn order. An inversion needs one wakeup later than the 25 ms gap;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/wait/chan.h"
+#include "tests/util/runtime_test.h"
 #include "tests/util/testutil.h"
 #include "tests/util/wait_until.h"
 
@@ -38,7 +39,13 @@ void host_thread(std::thread &t) {
     gort_exitsyscall();
 }
 
+// Scenarios that hold at any P count: RuntimeTest (tests/util/runtime_test.h)
+// over {1, 2, 4, 8} Ps, with its leak checks.
+using Procs = RuntimeTest;
+
 }  // namespace
+
+GORT_INSTANTIATE_PROCS(Chan, Procs);
 
 TEST(Chan, BadArguments) {
     gort_chan *c = nullptr;
@@ -132,66 +139,64 @@ TEST(Chan, BufferedFIFOLenCap) {
 // Blocked senders and receivers are served in the order they blocked, on
 // unbuffered and on buffered channels (a full buffer refills from the
 // oldest sender).
-TEST(Chan, WaitersFIFO) {
+TEST_P(Procs, WaitersFIFO) {
     for (size_t cap : {size_t(0), size_t(3)}) {
-        for (int procs : {1, 2}) {
-            run_main(procs, [cap] {
-                const int n = 20;
-                gort_chan *c = mk(sizeof(int), cap);
-                gort_chan *done = mk(0, size_t(n));
-                struct A {
-                    gort_chan *c, *done;
-                    int i;
-                };
-                // Fill the buffer so that every sender blocks.
-                for (int i = 0; i < int(cap); i++) ASSERT_EQ(gort_chan_send(c, &i), GORT_OK);
-                for (int i = 0; i < n; i++) {
-                    A a{c, done, int(cap) + i};
-                    ASSERT_EQ(gort_go([](void *p) {
-                        auto *a = static_cast<A *>(p);
-                        EXPECT_EQ(gort_chan_send(a->c, &a->i), GORT_OK);
-                        gort_chan_send(a->done, nullptr);
-                    }, &a, sizeof a, nullptr), GORT_OK);
-                    // Sender i blocks before sender i+1 starts.
-                    ASSERT_TRUE(wait_until([&] { return nwaiting(c) == i + 1; }, "sender to block"));
-                }
-                for (int i = 0; i < n + int(cap); i++) {
-                    int v = -1;
-                    ASSERT_EQ(gort_chan_recv(c, &v, nullptr), GORT_OK);
-                    EXPECT_EQ(v, i) << "senders not served in FIFO order (cap " << cap << ")";
-                }
-                for (int i = 0; i < n; i++) gort_chan_recv(done, nullptr, nullptr);
+        run([cap] {
+            const int n = 20;
+            gort_chan *c = mk(sizeof(int), cap);
+            gort_chan *done = mk(0, size_t(n));
+            struct A {
+                gort_chan *c, *done;
+                int i;
+            };
+            // Fill the buffer so that every sender blocks.
+            for (int i = 0; i < int(cap); i++) ASSERT_EQ(gort_chan_send(c, &i), GORT_OK);
+            for (int i = 0; i < n; i++) {
+                A a{c, done, int(cap) + i};
+                ASSERT_EQ(gort_go([](void *p) {
+                    auto *a = static_cast<A *>(p);
+                    EXPECT_EQ(gort_chan_send(a->c, &a->i), GORT_OK);
+                    gort_chan_send(a->done, nullptr);
+                }, &a, sizeof a, nullptr), GORT_OK);
+                // Sender i blocks before sender i+1 starts.
+                ASSERT_TRUE(wait_until([&] { return nwaiting(c) == i + 1; }, "sender to block"));
+            }
+            for (int i = 0; i < n + int(cap); i++) {
+                int v = -1;
+                ASSERT_EQ(gort_chan_recv(c, &v, nullptr), GORT_OK);
+                EXPECT_EQ(v, i) << "senders not served in FIFO order (cap " << cap << ")";
+            }
+            for (int i = 0; i < n; i++) gort_chan_recv(done, nullptr, nullptr);
 
-                // Receivers.
-                std::atomic<int> order{0};
-                struct R {
-                    gort_chan *c, *done;
-                    int i;
-                    std::atomic<int> *order;
-                };
-                for (int i = 0; i < n; i++) {
-                    R r{c, done, i, &order};
-                    ASSERT_EQ(gort_go([](void *p) {
-                        auto *r = static_cast<R *>(p);
-                        int v = -1;
-                        EXPECT_EQ(gort_chan_recv(r->c, &v, nullptr), GORT_OK);
-                        EXPECT_EQ(v, r->i) << "receivers not served in FIFO order";
-                        gort_chan_send(r->done, nullptr);
-                    }, &r, sizeof r, nullptr), GORT_OK);
-                    ASSERT_TRUE(wait_until([&] { return nwaiting(c) == i + 1; }, "receiver to block"));
-                }
-                for (int i = 0; i < n; i++) ASSERT_EQ(gort_chan_send(c, &i), GORT_OK);
-                for (int i = 0; i < n; i++) gort_chan_recv(done, nullptr, nullptr);
-                ASSERT_TRUE(wait_until([&] { return nwaiting(c) == 0; }, "receivers to leave"));
-                EXPECT_EQ(gort_chan_free(c), GORT_OK);
-                EXPECT_EQ(gort_chan_free(done), GORT_OK);
-            });
-        }
+            // Receivers.
+            std::atomic<int> order{0};
+            struct R {
+                gort_chan *c, *done;
+                int i;
+                std::atomic<int> *order;
+            };
+            for (int i = 0; i < n; i++) {
+                R r{c, done, i, &order};
+                ASSERT_EQ(gort_go([](void *p) {
+                    auto *r = static_cast<R *>(p);
+                    int v = -1;
+                    EXPECT_EQ(gort_chan_recv(r->c, &v, nullptr), GORT_OK);
+                    EXPECT_EQ(v, r->i) << "receivers not served in FIFO order";
+                    gort_chan_send(r->done, nullptr);
+                }, &r, sizeof r, nullptr), GORT_OK);
+                ASSERT_TRUE(wait_until([&] { return nwaiting(c) == i + 1; }, "receiver to block"));
+            }
+            for (int i = 0; i < n; i++) ASSERT_EQ(gort_chan_send(c, &i), GORT_OK);
+            for (int i = 0; i < n; i++) gort_chan_recv(done, nullptr, nullptr);
+            ASSERT_TRUE(wait_until([&] { return nwaiting(c) == 0; }, "receivers to leave"));
+            EXPECT_EQ(gort_chan_free(c), GORT_OK);
+            EXPECT_EQ(gort_chan_free(done), GORT_OK);
+        });
     }
 }
 
-TEST(Chan, CloseWakesAllWaiters) {
-    run_main(2, [] {
+TEST_P(Procs, CloseWakesAllWaiters) {
+    run([] {
         const int n = 16;
         gort_chan *rc = mk(sizeof(int64_t), 0);
         gort_chan *sc = mk(sizeof(int64_t), 1);
@@ -274,8 +279,8 @@ TEST(Chan, ReceiveFromClosedDrainsThenZeroes) {
     });
 }
 
-TEST(Chan, ZeroSizeElements) {
-    run_main(2, [] {
+TEST_P(Procs, ZeroSizeElements) {
+    run([] {
         gort_chan *c = mk(0, 3);
         for (int i = 0; i < 3; i++) ASSERT_EQ(gort_chan_send(c, nullptr), GORT_OK);
         EXPECT_EQ(gort_chan_trysend(c, nullptr), GORT_EAGAIN);
@@ -306,8 +311,8 @@ TEST(Chan, ZeroSizeElements) {
 }
 
 // Large elements pass by value, intact, through the buffer and directly.
-TEST(Chan, LargeElementsByValue) {
-    run_main(2, [] {
+TEST_P(Procs, LargeElementsByValue) {
+    run([] {
         struct Big {
             uint64_t w[512];
         };
@@ -378,57 +383,55 @@ TEST(Chan, HostThreadTryOpsWakeGoroutines) {
 }
 
 // Many producers and consumers on one channel: every element arrives once.
-TEST(Chan, StressManyProducersConsumers) {
+TEST_P(Procs, StressManyProducersConsumers) {
     for (size_t cap : {size_t(0), size_t(1), size_t(64)}) {
-        for (int procs : {1, 2}) {
-            run_main(procs, [cap] {
-                const int np = 8, nc = 8;
-                static const int64_t per = scaled(20000, 200, 2000);
-                gort_chan *c = mk(sizeof(int64_t), cap);
-                gort_chan *res = mk(sizeof(int64_t), nc);
-                for (int p = 0; p < np; p++) {
-                    gort_go([](void *a) {
-                        auto *c = static_cast<gort_chan *>(a);
-                        for (int64_t i = 1; i <= per; i++) {
-                            if (gort_chan_send(c, &i) != GORT_OK) abort();
-                        }
-                    }, c, 0, nullptr);
-                }
-                struct A {
-                    gort_chan *c, *res;
-                };
-                A a{c, res};
-                for (int k = 0; k < nc; k++) {
-                    gort_go([](void *p) {
-                        auto *a = static_cast<A *>(p);
-                        int64_t sum = 0, v;
-                        int ok;
-                        for (;;) {
-                            if (gort_chan_recv(a->c, &v, &ok) != GORT_OK) abort();
-                            if (!ok) break;
-                            sum += v;
-                        }
-                        gort_chan_send(a->res, &sum);
-                    }, &a, sizeof a, nullptr);
-                }
-                // Close once every producer is done: all elements are then
-                // received (the producers block until consumed).
-                ASSERT_TRUE(wait_until([&] {
-                    return gort_numgoroutine() == 1 + nc && gort_chan_len(c) == 0 && nwaiting(c) == nc;
-                }, "producers to finish"));
-                ASSERT_EQ(gort_chan_close(c), GORT_OK);
-                int64_t total = 0;
-                for (int k = 0; k < nc; k++) {
-                    int64_t s;
-                    ASSERT_EQ(gort_chan_recv(res, &s, nullptr), GORT_OK);
-                    total += s;
-                }
-                EXPECT_EQ(total, np * per * (per + 1) / 2) << "elements lost or duplicated (cap " << cap << ")";
-                ASSERT_TRUE(wait_until([&] { return nwaiting(c) == 0; }, "consumers to leave"));
-                EXPECT_EQ(gort_chan_free(c), GORT_OK);
-                EXPECT_EQ(gort_chan_free(res), GORT_OK);
-            });
-        }
+        run([cap] {
+            const int np = 8, nc = 8;
+            static const int64_t per = scaled(20000, 200, 2000);
+            gort_chan *c = mk(sizeof(int64_t), cap);
+            gort_chan *res = mk(sizeof(int64_t), nc);
+            for (int p = 0; p < np; p++) {
+                gort_go([](void *a) {
+                    auto *c = static_cast<gort_chan *>(a);
+                    for (int64_t i = 1; i <= per; i++) {
+                        if (gort_chan_send(c, &i) != GORT_OK) abort();
+                    }
+                }, c, 0, nullptr);
+            }
+            struct A {
+                gort_chan *c, *res;
+            };
+            A a{c, res};
+            for (int k = 0; k < nc; k++) {
+                gort_go([](void *p) {
+                    auto *a = static_cast<A *>(p);
+                    int64_t sum = 0, v;
+                    int ok;
+                    for (;;) {
+                        if (gort_chan_recv(a->c, &v, &ok) != GORT_OK) abort();
+                        if (!ok) break;
+                        sum += v;
+                    }
+                    gort_chan_send(a->res, &sum);
+                }, &a, sizeof a, nullptr);
+            }
+            // Close once every producer is done: all elements are then
+            // received (the producers block until consumed).
+            ASSERT_TRUE(wait_until([&] {
+                return gort_numgoroutine() == 1 + nc && gort_chan_len(c) == 0 && nwaiting(c) == nc;
+            }, "producers to finish"));
+            ASSERT_EQ(gort_chan_close(c), GORT_OK);
+            int64_t total = 0;
+            for (int k = 0; k < nc; k++) {
+                int64_t s;
+                ASSERT_EQ(gort_chan_recv(res, &s, nullptr), GORT_OK);
+                total += s;
+            }
+            EXPECT_EQ(total, np * per * (per + 1) / 2) << "elements lost or duplicated (cap " << cap << ")";
+            ASSERT_TRUE(wait_until([&] { return nwaiting(c) == 0; }, "consumers to leave"));
+            EXPECT_EQ(gort_chan_free(c), GORT_OK);
+            EXPECT_EQ(gort_chan_free(res), GORT_OK);
+        });
     }
 }
 

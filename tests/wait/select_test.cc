@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/wait/chan.h"
+#include "tests/util/runtime_test.h"
 #include "tests/util/testutil.h"
 #include "tests/util/wait_until.h"
 
@@ -47,7 +48,13 @@ double chi2_bound(size_t k) {
     }
 }
 
+// Scenarios that hold at any P count: RuntimeTest (tests/util/runtime_test.h)
+// over {1, 2, 4, 8} Ps, with its leak checks.
+using Procs = RuntimeTest;
+
 }  // namespace
+
+GORT_INSTANTIATE_PROCS(Select, Procs);
 
 TEST(Select, BadArguments) {
     gort_select_case k{};
@@ -152,52 +159,50 @@ TEST(Select, ClosedChannels) {
 
 // A blocked select is woken by a sender on one case or a receiver on another;
 // its sudogs leave every other channel's queue.
-TEST(Select, BlockingSendAndRecvCases) {
-    for (int procs : {1, 2}) {
-        run_main(procs, [] {
-            gort_chan *in = mk(sizeof(int), 0), *out = mk(sizeof(int), 0), *quiet = mk(sizeof(int), 0);
-            static const int n = int(scaled(2000, 200, 500));
-            struct A {
-                gort_chan *in, *out;
-            } a{in, out};
-            // The peer alternately sends on `in` and receives from `out`.
-            gort_go([](void *p) {
-                auto *a = static_cast<A *>(p);
-                for (int i = 0; i < n; i++) {
-                    if (i % 2 == 0) {
-                        if (gort_chan_send(a->in, &i) != GORT_OK) abort();
-                    } else {
-                        int v = -1;
-                        if (gort_chan_recv(a->out, &v, nullptr) != GORT_OK || v != i) abort();
-                    }
-                }
-            }, &a, sizeof a, nullptr);
+TEST_P(Procs, BlockingSendAndRecvCases) {
+    run([] {
+        gort_chan *in = mk(sizeof(int), 0), *out = mk(sizeof(int), 0), *quiet = mk(sizeof(int), 0);
+        static const int n = int(scaled(2000, 200, 500));
+        struct A {
+            gort_chan *in, *out;
+        } a{in, out};
+        // The peer alternately sends on `in` and receives from `out`.
+        gort_go([](void *p) {
+            auto *a = static_cast<A *>(p);
             for (int i = 0; i < n; i++) {
-                int got = -1, put = i, q = 0;
-                gort_select_case k[3] = {recv_case(quiet, &q), recv_case(in, &got), send_case(out, &put)};
-                int r = gort_select(k, 3, -1);
                 if (i % 2 == 0) {
-                    ASSERT_EQ(r, 1);
-                    EXPECT_EQ(got, i);
-                    EXPECT_EQ(k[1].ok, 1);
+                    if (gort_chan_send(a->in, &i) != GORT_OK) abort();
                 } else {
-                    ASSERT_EQ(r, 2);
-                    EXPECT_EQ(k[2].ok, 1);
+                    int v = -1;
+                    if (gort_chan_recv(a->out, &v, nullptr) != GORT_OK || v != i) abort();
                 }
             }
-            EXPECT_EQ(nwaiting(quiet), 0) << "the select left a sudog on a channel that never fired";
-            EXPECT_TRUE(wait_until([&] { return nwaiting(in) == 0 && nwaiting(out) == 0; }, "peer to leave"));
-            EXPECT_EQ(gort_chan_free(quiet), GORT_OK);
-            EXPECT_EQ(gort_chan_free(in), GORT_OK);
-            EXPECT_EQ(gort_chan_free(out), GORT_OK);
-        });
-    }
+        }, &a, sizeof a, nullptr);
+        for (int i = 0; i < n; i++) {
+            int got = -1, put = i, q = 0;
+            gort_select_case k[3] = {recv_case(quiet, &q), recv_case(in, &got), send_case(out, &put)};
+            int r = gort_select(k, 3, -1);
+            if (i % 2 == 0) {
+                ASSERT_EQ(r, 1);
+                EXPECT_EQ(got, i);
+                EXPECT_EQ(k[1].ok, 1);
+            } else {
+                ASSERT_EQ(r, 2);
+                EXPECT_EQ(k[2].ok, 1);
+            }
+        }
+        EXPECT_EQ(nwaiting(quiet), 0) << "the select left a sudog on a channel that never fired";
+        EXPECT_TRUE(wait_until([&] { return nwaiting(in) == 0 && nwaiting(out) == 0; }, "peer to leave"));
+        EXPECT_EQ(gort_chan_free(quiet), GORT_OK);
+        EXPECT_EQ(gort_chan_free(in), GORT_OK);
+        EXPECT_EQ(gort_chan_free(out), GORT_OK);
+    });
 }
 
 // One channel in several cases, in both directions: the select cannot match
 // itself, and a peer's operation completes exactly one case.
-TEST(Select, DuplicateChannel) {
-    run_main(2, [] {
+TEST_P(Procs, DuplicateChannel) {
+    run([] {
         gort_chan *c = mk(sizeof(int), 0);
         gort_go([](void *p) {
             auto *c = static_cast<gort_chan *>(p);
@@ -274,103 +279,99 @@ TEST(Select, FairnessChiSquare) {
 
 // Many goroutines selecting over shared channels in both directions while
 // others send, receive and close: every element is delivered exactly once.
-TEST(Select, StressRace) {
-    for (int procs : {1, 2}) {
-        run_main(procs, [] {
-            const int nch = 4, nsel = 8;
-            static const int64_t per = scaled(5000, 300, 1000);
-            struct S {
-                gort_chan *c[nch];
-                gort_chan *sink;     // selectors forward what they receive
-                gort_chan *done;
-                std::atomic<int64_t> sent{0}, recvd{0};
-            } s;
-            for (auto &c : s.c) c = mk(sizeof(int64_t), 0);
-            s.sink = mk(sizeof(int64_t), 16);
-            s.done = mk(0, 2 * nsel);
-            // Selectors: each round either receives from any channel or sends
-            // a token into one.
-            for (int g = 0; g < nsel; g++) {
-                gort_go([](void *p) {
-                    auto *s = static_cast<S *>(p);
-                    for (int64_t i = 0; i < per; i++) {
-                        int64_t in[nch], out = 1;
-                        gort_select_case ks[nch + 1];
-                        for (int j = 0; j < nch; j++) ks[j] = recv_case(s->c[j], &in[j]);
-                        ks[nch] = send_case(s->sink, &out);
-                        int r = gort_select(ks, nch + 1, -1);
-                        if (r < 0) abort();
-                        if (r < nch) s->recvd.fetch_add(in[r], std::memory_order_relaxed);
-                        else s->sent.fetch_add(1, std::memory_order_relaxed);
-                    }
-                    gort_chan_send(s->done, nullptr);
-                }, &s, 0, nullptr);
-            }
-            // Feeders: send on the channels, and drain the sink.
-            for (int g = 0; g < nsel; g++) {
-                gort_go([](void *p) {
-                    auto *s = static_cast<S *>(p);
-                    for (int64_t i = 0; i < per; i++) {
-                        int64_t one = 1;
-                        gort_select_case ks[2] = {send_case(s->c[i % nch], &one), recv_case(s->sink, &one)};
-                        int r = gort_select(ks, 2, -1);
-                        if (r == 0) s->recvd.fetch_sub(1, std::memory_order_relaxed);  // delivered: expect +1
-                        else s->sent.fetch_sub(1, std::memory_order_relaxed);         // drained one token
-                    }
-                    gort_chan_send(s->done, nullptr);
-                }, &s, 0, nullptr);
-            }
-            for (int g = 0; g < 2 * nsel; g++) gort_chan_recv(s.done, nullptr, nullptr);
-            // Every select completed exactly one case: each delivered element
-            // was received once, each token sent was drained once or sits in
-            // the sink.
-            EXPECT_EQ(s.recvd.load(), 0);
-            EXPECT_EQ(s.sent.load(), gort_chan_len(s.sink));
-            for (auto *c : s.c) EXPECT_EQ(nwaiting(c), 0);
-            for (auto *c : s.c) EXPECT_EQ(gort_chan_free(c), GORT_OK);
-            EXPECT_EQ(gort_chan_free(s.sink), GORT_OK);
-            EXPECT_EQ(gort_chan_free(s.done), GORT_OK);
-        });
-    }
+TEST_P(Procs, StressRace) {
+    run([] {
+        const int nch = 4, nsel = 8;
+        static const int64_t per = scaled(5000, 300, 1000);
+        struct S {
+            gort_chan *c[nch];
+            gort_chan *sink;     // selectors forward what they receive
+            gort_chan *done;
+            std::atomic<int64_t> sent{0}, recvd{0};
+        } s;
+        for (auto &c : s.c) c = mk(sizeof(int64_t), 0);
+        s.sink = mk(sizeof(int64_t), 16);
+        s.done = mk(0, 2 * nsel);
+        // Selectors: each round either receives from any channel or sends
+        // a token into one.
+        for (int g = 0; g < nsel; g++) {
+            gort_go([](void *p) {
+                auto *s = static_cast<S *>(p);
+                for (int64_t i = 0; i < per; i++) {
+                    int64_t in[nch], out = 1;
+                    gort_select_case ks[nch + 1];
+                    for (int j = 0; j < nch; j++) ks[j] = recv_case(s->c[j], &in[j]);
+                    ks[nch] = send_case(s->sink, &out);
+                    int r = gort_select(ks, nch + 1, -1);
+                    if (r < 0) abort();
+                    if (r < nch) s->recvd.fetch_add(in[r], std::memory_order_relaxed);
+                    else s->sent.fetch_add(1, std::memory_order_relaxed);
+                }
+                gort_chan_send(s->done, nullptr);
+            }, &s, 0, nullptr);
+        }
+        // Feeders: send on the channels, and drain the sink.
+        for (int g = 0; g < nsel; g++) {
+            gort_go([](void *p) {
+                auto *s = static_cast<S *>(p);
+                for (int64_t i = 0; i < per; i++) {
+                    int64_t one = 1;
+                    gort_select_case ks[2] = {send_case(s->c[i % nch], &one), recv_case(s->sink, &one)};
+                    int r = gort_select(ks, 2, -1);
+                    if (r == 0) s->recvd.fetch_sub(1, std::memory_order_relaxed);  // delivered: expect +1
+                    else s->sent.fetch_sub(1, std::memory_order_relaxed);         // drained one token
+                }
+                gort_chan_send(s->done, nullptr);
+            }, &s, 0, nullptr);
+        }
+        for (int g = 0; g < 2 * nsel; g++) gort_chan_recv(s.done, nullptr, nullptr);
+        // Every select completed exactly one case: each delivered element
+        // was received once, each token sent was drained once or sits in
+        // the sink.
+        EXPECT_EQ(s.recvd.load(), 0);
+        EXPECT_EQ(s.sent.load(), gort_chan_len(s.sink));
+        for (auto *c : s.c) EXPECT_EQ(nwaiting(c), 0);
+        for (auto *c : s.c) EXPECT_EQ(gort_chan_free(c), GORT_OK);
+        EXPECT_EQ(gort_chan_free(s.sink), GORT_OK);
+        EXPECT_EQ(gort_chan_free(s.done), GORT_OK);
+    });
 }
 
 // A timeout ends a select in which no case proceeds, no sooner than asked;
 // with no cases it is a sleep.
-TEST(Select, Timeout) {
-    for (int procs : {1, 2}) {
-        run_main(procs, [] {
-            gort_chan *c = mk(sizeof(int), 0);
-            int v = 0;
-            for (int64_t ns : {int64_t(1), int64_t(200'000), int64_t(5'000'000)}) {
-                gort_select_case k[2] = {recv_case(c, &v), send_case(c, &v)};
-                int64_t t0 = gort_nanotime();
-                EXPECT_EQ(gort_select(k, 2, ns), GORT_ETIMEDOUT);
-                EXPECT_GE(gort_nanotime() - t0, ns);
-                EXPECT_EQ(k[0].ok, -1);
-                EXPECT_EQ(nwaiting(c), 0) << "a timed-out select left its sudogs queued";
-                t0 = gort_nanotime();
-                EXPECT_EQ(gort_select(nullptr, 0, ns), GORT_ETIMEDOUT);
-                EXPECT_GE(gort_nanotime() - t0, ns);
-            }
-            // A ready case wins over the timeout.
-            gort_go([](void *p) {
-                int x = 5;
-                gort_chan_send(static_cast<gort_chan *>(p), &x);
-            }, c, 0, nullptr);
-            gort_select_case k[1] = {recv_case(c, &v)};
-            EXPECT_EQ(gort_select(k, 1, 10'000'000'000), 0);
-            EXPECT_EQ(v, 5);
-            EXPECT_TRUE(wait_until([&] { return nwaiting(c) == 0; }, "sender to leave"));
-            EXPECT_EQ(gort_chan_free(c), GORT_OK);
-        });
-    }
+TEST_P(Procs, Timeout) {
+    run([] {
+        gort_chan *c = mk(sizeof(int), 0);
+        int v = 0;
+        for (int64_t ns : {int64_t(1), int64_t(200'000), int64_t(5'000'000)}) {
+            gort_select_case k[2] = {recv_case(c, &v), send_case(c, &v)};
+            int64_t t0 = gort_nanotime();
+            EXPECT_EQ(gort_select(k, 2, ns), GORT_ETIMEDOUT);
+            EXPECT_GE(gort_nanotime() - t0, ns);
+            EXPECT_EQ(k[0].ok, -1);
+            EXPECT_EQ(nwaiting(c), 0) << "a timed-out select left its sudogs queued";
+            t0 = gort_nanotime();
+            EXPECT_EQ(gort_select(nullptr, 0, ns), GORT_ETIMEDOUT);
+            EXPECT_GE(gort_nanotime() - t0, ns);
+        }
+        // A ready case wins over the timeout.
+        gort_go([](void *p) {
+            int x = 5;
+            gort_chan_send(static_cast<gort_chan *>(p), &x);
+        }, c, 0, nullptr);
+        gort_select_case k[1] = {recv_case(c, &v)};
+        EXPECT_EQ(gort_select(k, 1, 10'000'000'000), 0);
+        EXPECT_EQ(v, 5);
+        EXPECT_TRUE(wait_until([&] { return nwaiting(c) == 0; }, "sender to leave"));
+        EXPECT_EQ(gort_chan_free(c), GORT_OK);
+    });
 }
 
 // Timeouts racing with senders: each select either times out or receives,
 // never both, never a value lost; a timer armed by one select never ends a
 // later one (the generation in selectdone).
-TEST(Select, TimeoutRacesWithSenders) {
-    run_main(2, [] {
+TEST_P(Procs, TimeoutRacesWithSenders) {
+    run([] {
         struct S {
             gort_chan *c;
             std::atomic<int64_t> sent{0};
@@ -454,8 +455,8 @@ TEST(Select, GortReadyRefusesChannelWaiters) {
 }
 
 // More cases than the select's on-stack order arrays hold (16).
-TEST(Select, ManyCases) {
-    run_main(2, [] {
+TEST_P(Procs, ManyCases) {
+    run([] {
         const int n = 40;
         std::vector<gort_chan *> cs(n);
         for (auto &c : cs) c = mk(sizeof(int), 0);
@@ -483,9 +484,9 @@ TEST(Select, ManyCases) {
 // Close racing with blocked senders, plain receivers and selects: every
 // goroutine ends, every successful send is received exactly once (or is
 // left in the buffer), every other operation reports the close.
-TEST(Select, CloseRacesWithSendersAndSelects) {
+TEST_P(Procs, CloseRacesWithSendersAndSelects) {
     for (size_t cap : {size_t(0), size_t(1)}) {
-        run_main(2, [cap] {
+        run([cap] {
             const int rounds = int(scaled(300, 30, 100));
             for (int r = 0; r < rounds; r++) {
                 struct S {

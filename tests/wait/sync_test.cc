@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/wait/sync.h"
+#include "tests/util/runtime_test.h"
 #include "tests/util/testutil.h"
 #include "tests/util/wait_until.h"
 
@@ -35,7 +36,13 @@ int cond_waiters(gort_cond *c) {
 int32_t mutex_state(gort_mutex *m) { return reinterpret_cast<gort::Mutex *>(m)->state.load(std::memory_order_seq_cst); }
 constexpr int32_t kStarving = 4;
 
+// Scenarios that hold at any P count: RuntimeTest (tests/util/runtime_test.h)
+// over {1, 2, 4, 8} Ps, with its leak checks.
+using Procs = RuntimeTest;
+
 }  // namespace
+
+GORT_INSTANTIATE_PROCS(Sync, Procs);
 
 TEST(Sync, Errors) {
     gort_mutex m{};
@@ -91,39 +98,37 @@ TEST(Sync, Errors) {
 
 // N goroutines increment a plain counter under the mutex, yielding inside the
 // critical section so that others pile up on it.
-TEST(Sync, MutexMutualExclusion) {
-    for (int procs : {1, 2}) {
-        run_main(procs, [] {
-            struct S {
-                gort_mutex m{};
-                int64_t counter = 0;  // plain: TSan reports any unprotected access
-                int inside = 0;
-                gort_wg wg{};
-                bool overlap = false;
-            } s;
-            const int ng = 8;
-            static const int64_t per = scaled(20000, 500, 4000);
-            gort_wg_add(&s.wg, ng);
-            for (int g = 0; g < ng; g++) {
-                gort_go([](void *p) {
-                    auto *s = static_cast<S *>(p);
-                    for (int64_t i = 0; i < per; i++) {
-                        gort_mutex_lock(&s->m);
-                        if (s->inside++ != 0) s->overlap = true;
-                        s->counter++;
-                        if (i % 64 == 0) gort_gosched();
-                        s->inside--;
-                        gort_mutex_unlock(&s->m);
-                    }
-                    gort_wg_done(&s->wg);
-                }, &s, 0, nullptr);
-            }
-            ASSERT_EQ(gort_wg_wait(&s.wg), GORT_OK);
-            EXPECT_FALSE(s.overlap) << "two goroutines inside the critical section";
-            EXPECT_EQ(s.counter, ng * per);
-            EXPECT_EQ(mutex_state(&s.m), 0);
-        });
-    }
+TEST_P(Procs, MutexMutualExclusion) {
+    run([] {
+        struct S {
+            gort_mutex m{};
+            int64_t counter = 0;  // plain: TSan reports any unprotected access
+            int inside = 0;
+            gort_wg wg{};
+            bool overlap = false;
+        } s;
+        const int ng = 8;
+        static const int64_t per = scaled(20000, 500, 4000);
+        gort_wg_add(&s.wg, ng);
+        for (int g = 0; g < ng; g++) {
+            gort_go([](void *p) {
+                auto *s = static_cast<S *>(p);
+                for (int64_t i = 0; i < per; i++) {
+                    gort_mutex_lock(&s->m);
+                    if (s->inside++ != 0) s->overlap = true;
+                    s->counter++;
+                    if (i % 64 == 0) gort_gosched();
+                    s->inside--;
+                    gort_mutex_unlock(&s->m);
+                }
+                gort_wg_done(&s->wg);
+            }, &s, 0, nullptr);
+        }
+        ASSERT_EQ(gort_wg_wait(&s.wg), GORT_OK);
+        EXPECT_FALSE(s.overlap) << "two goroutines inside the critical section";
+        EXPECT_EQ(s.counter, ng * per);
+        EXPECT_EQ(mutex_state(&s.m), 0);
+    });
 }
 
 // Starvation mode, deterministically on one P: the hog holds the mutex
@@ -180,8 +185,8 @@ TEST(Sync, MutexStarvationMode) {
 }
 
 // Signal wakes the longest waiter, one at a time; broadcast wakes the rest.
-TEST(Sync, CondSignalOrderAndBroadcast) {
-    run_main(2, [] {
+TEST_P(Procs, CondSignalOrderAndBroadcast) {
+    run([] {
         struct S {
             gort_mutex m{};
             gort_cond c{};
@@ -234,93 +239,89 @@ TEST(Sync, CondSignalOrderAndBroadcast) {
 }
 
 // A bounded queue on mutex + two conds, many producers and consumers.
-TEST(Sync, CondProducerConsumerRace) {
-    for (int procs : {1, 2}) {
-        run_main(procs, [] {
-            struct Q {
-                gort_mutex m{};
-                gort_cond notfull{}, notempty{};
-                int64_t buf[4];
-                int head = 0, len = 0;
-                int64_t sum = 0;
-                gort_wg wg{};
-            } q;
-            const int np = 4;
-            static const int64_t per = scaled(10000, 300, 2500);
-            gort_wg_add(&q.wg, 2 * np);
-            for (int p = 0; p < np; p++) {
-                gort_go([](void *a) {
-                    auto *q = static_cast<Q *>(a);
-                    for (int64_t i = 1; i <= per; i++) {
-                        gort_mutex_lock(&q->m);
-                        while (q->len == 4) gort_cond_wait(&q->notfull, &q->m);
-                        q->buf[(q->head + q->len++) % 4] = i;
-                        gort_cond_signal(&q->notempty);
-                        gort_mutex_unlock(&q->m);
-                    }
-                    gort_wg_done(&q->wg);
-                }, &q, 0, nullptr);
-                gort_go([](void *a) {
-                    auto *q = static_cast<Q *>(a);
-                    for (int64_t i = 1; i <= per; i++) {
-                        gort_mutex_lock(&q->m);
-                        while (q->len == 0) gort_cond_wait(&q->notempty, &q->m);
-                        q->sum += q->buf[q->head];
-                        q->head = (q->head + 1) % 4;
-                        q->len--;
-                        gort_cond_signal(&q->notfull);
-                        gort_mutex_unlock(&q->m);
-                    }
-                    gort_wg_done(&q->wg);
-                }, &q, 0, nullptr);
-            }
-            ASSERT_EQ(gort_wg_wait(&q.wg), GORT_OK);
-            EXPECT_EQ(q.sum, np * per * (per + 1) / 2);
-        });
-    }
+TEST_P(Procs, CondProducerConsumerRace) {
+    run([] {
+        struct Q {
+            gort_mutex m{};
+            gort_cond notfull{}, notempty{};
+            int64_t buf[4];
+            int head = 0, len = 0;
+            int64_t sum = 0;
+            gort_wg wg{};
+        } q;
+        const int np = 4;
+        static const int64_t per = scaled(10000, 300, 2500);
+        gort_wg_add(&q.wg, 2 * np);
+        for (int p = 0; p < np; p++) {
+            gort_go([](void *a) {
+                auto *q = static_cast<Q *>(a);
+                for (int64_t i = 1; i <= per; i++) {
+                    gort_mutex_lock(&q->m);
+                    while (q->len == 4) gort_cond_wait(&q->notfull, &q->m);
+                    q->buf[(q->head + q->len++) % 4] = i;
+                    gort_cond_signal(&q->notempty);
+                    gort_mutex_unlock(&q->m);
+                }
+                gort_wg_done(&q->wg);
+            }, &q, 0, nullptr);
+            gort_go([](void *a) {
+                auto *q = static_cast<Q *>(a);
+                for (int64_t i = 1; i <= per; i++) {
+                    gort_mutex_lock(&q->m);
+                    while (q->len == 0) gort_cond_wait(&q->notempty, &q->m);
+                    q->sum += q->buf[q->head];
+                    q->head = (q->head + 1) % 4;
+                    q->len--;
+                    gort_cond_signal(&q->notfull);
+                    gort_mutex_unlock(&q->m);
+                }
+                gort_wg_done(&q->wg);
+            }, &q, 0, nullptr);
+        }
+        ASSERT_EQ(gort_wg_wait(&q.wg), GORT_OK);
+        EXPECT_EQ(q.sum, np * per * (per + 1) / 2);
+    });
 }
 
-TEST(Sync, WaitGroupReleasesAllWaiters) {
-    for (int procs : {1, 2}) {
-        run_main(procs, [] {
-            for (int round = 0; round < int(scaled(200, 30, 60)); round++) {
-                struct S {
-                    gort_wg wg{}, waiters{};
-                    std::atomic<int> done{0}, released{0};
-                } s;
-                const int nw = 3, nd = 10;
-                gort_wg_add(&s.wg, nd);
-                gort_wg_add(&s.waiters, nw);
-                for (int i = 0; i < nw; i++) {
-                    gort_go([](void *p) {
-                        auto *s = static_cast<S *>(p);
-                        if (gort_wg_wait(&s->wg) != GORT_OK) abort();
-                        // Released only after every done.
-                        if (s->done.load() != nd) abort();
-                        s->released++;
-                        gort_wg_done(&s->waiters);
-                    }, &s, 0, nullptr);
-                }
-                for (int i = 0; i < nd; i++) {
-                    gort_go([](void *p) {
-                        auto *s = static_cast<S *>(p);
-                        s->done++;
-                        gort_wg_done(&s->wg);
-                    }, &s, 0, nullptr);
-                }
-                ASSERT_EQ(gort_wg_wait(&s.waiters), GORT_OK);
-                EXPECT_EQ(s.released.load(), nw);
-                // Let the waiters' last accesses finish before s goes away.
-                ASSERT_TRUE(wait_until([&] { return gort_numgoroutine() == 1; }, "goroutines to exit"));
+TEST_P(Procs, WaitGroupReleasesAllWaiters) {
+    run([] {
+        for (int round = 0; round < int(scaled(200, 30, 60)); round++) {
+            struct S {
+                gort_wg wg{}, waiters{};
+                std::atomic<int> done{0}, released{0};
+            } s;
+            const int nw = 3, nd = 10;
+            gort_wg_add(&s.wg, nd);
+            gort_wg_add(&s.waiters, nw);
+            for (int i = 0; i < nw; i++) {
+                gort_go([](void *p) {
+                    auto *s = static_cast<S *>(p);
+                    if (gort_wg_wait(&s->wg) != GORT_OK) abort();
+                    // Released only after every done.
+                    if (s->done.load() != nd) abort();
+                    s->released++;
+                    gort_wg_done(&s->waiters);
+                }, &s, 0, nullptr);
             }
-        });
-    }
+            for (int i = 0; i < nd; i++) {
+                gort_go([](void *p) {
+                    auto *s = static_cast<S *>(p);
+                    s->done++;
+                    gort_wg_done(&s->wg);
+                }, &s, 0, nullptr);
+            }
+            ASSERT_EQ(gort_wg_wait(&s.waiters), GORT_OK);
+            EXPECT_EQ(s.released.load(), nw);
+            // Let the waiters' last accesses finish before s goes away.
+            ASSERT_TRUE(wait_until([&] { return gort_numgoroutine() == 1; }, "goroutines to exit"));
+        }
+    });
 }
 
 // The runtime semaphore: acquire waits for a release; waiters are served in
 // FIFO order; a release from a host thread wakes a goroutine.
-TEST(Sync, Semaphore) {
-    run_main(2, [] {
+TEST_P(Procs, Semaphore) {
+    run([] {
         alignas(4) static uint32_t sem;
         sem = 2;
         ASSERT_EQ(gort_semacquire(&sem), GORT_OK);
