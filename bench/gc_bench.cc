@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/park_sync.h"
+#include "tests/util/park_sync.h"
 
 namespace {
 

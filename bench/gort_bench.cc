@@ -25,7 +25,7 @@
 
 #include "arch/context.h"
 #include "bench/common.h"
-#include "tests/park_sync.h"
+#include "tests/util/park_sync.h"
 
 namespace {
 

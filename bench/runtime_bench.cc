@@ -25,7 +25,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/park_sync.h"
+#include "tests/util/park_sync.h"
 
 namespace {
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/park_sync.h"
+#include "tests/util/park_sync.h"
 
 namespace {
 

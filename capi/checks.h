@@ -11,7 +11,7 @@
 //      instance: their handles are read with the arguments, and a stale one
 //      is refused once the runtime serves (chan_stale: GORT_ESTATE).
 // Which check fails first decides the code, and the codes are ABI
-// (tests/capi_errors_test.cc): keep each entry point's order.
+// (tests/capi/capi_errors_test.cc): keep each entry point's order.
 #pragma once
 
 #include <cstdint>

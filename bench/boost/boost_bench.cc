@@ -16,7 +16,7 @@
 //             suspend=false two threads would spin at 100% by design);
 //   park/ready  context::suspend(lk) / context::schedule(ctx), the primitive
 //             boost::fibers::mutex itself is built on; Sema and Join below
-//             mirror tests/park_sync.h over it;
+//             mirror tests/util/park_sync.h over it;
 //   stacks    default: fixedsize_stack (malloc, stack_traits::default_size());
 //             --pool: pooled_fixedsize_stack (boost::pool, never returns
 //             memory), behind a std::mutex when procs > 1 because boost::pool
@@ -87,7 +87,7 @@ void spawn(Fn &&fn) {
     else bf::fiber(std::allocator_arg, g_poolN, std::forward<Fn>(fn)).detach();
 }
 
-// ---- park/ready helpers (tests/park_sync.h, on Boost's suspend/schedule) ----
+// ---- park/ready helpers (tests/util/park_sync.h, on Boost's suspend/schedule) ----
 
 // Sema: a counting semaphore with one waiter at a time.
 struct Sema {
