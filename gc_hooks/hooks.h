@@ -1,5 +1,5 @@
 // gc_hooks/hooks.h - the collector side of the GC hooks (seed: mgc's
-// gcphase, gcphasework, scanstack, forcegc), as the C ABI (capi/capi_gc.cc)
+// gcphase, gcphasework, scanstack, forcegc), as the C ABI (capi/gc.cc)
 // and the scheduler (gc_hooks/gcwork.h) reach it.
 #pragma once
 

@@ -38,7 +38,7 @@ void netpoll_release();
 // closed. sysmon_netpoll calls it; tests may too.
 int netpoll_check_closed();
 
-// ---- gort_poll_fd / gort_poll_close / gort_sleep (capi/capi_time_poll.cc) ----
+// ---- gort_poll_fd / gort_poll_close / gort_sleep (capi/time_poll.cc) ----
 // From a goroutine holding a P; arguments already validated.
 int poll_fd(int fd, int events, int64_t timeout_ns);
 int poll_close(int fd);

@@ -1,6 +1,6 @@
 // core/wait/sync.cc - sync.Mutex and sync.WaitGroup (Go's sync/mutex.go and
 // sync/waitgroup.go) on the runtime semaphore; sync.Cond is a notifyList
-// (core/wait/sema.h) plus a Mutex, in capi/capi_sync.cc.
+// (core/wait/sema.h) plus a Mutex, in capi/sync.cc.
 //
 // Mutex fairness (sync/mutex.go). Mutex can be in 2 modes of operation:
 // normal and starvation. In normal mode waiters are queued in FIFO order, but
