@@ -62,7 +62,7 @@ enum LockRank : uint8_t {
     kRankAllg,
     // core/sched/runtime2.h, sched.gflock: the global dead-G list. Leaf.
     kRankGFree,
-    // core/sched/timers.h, each P's timer heap. Two at once only in
+    // core/sched/timerheap.h, each P's timer heap. Two at once only in
     // timers_moveall (the dying P's, then the survivor's; not in address
     // order), which runs under sched.lock with the world stopped.
     kRankTimers,
