@@ -948,6 +948,10 @@ TEST(Trace, SchedtraceFromSysmon) {
         EXPECT_GE(ss[i].threads, 2) << out;  // m0 and sysmon at least
         EXPECT_LE(ss[i].idleprocs, 3) << out;
         EXPECT_EQ(std::count(ss[i].rest.begin(), ss[i].rest.end(), ' '), 3) << "one queue length per P: " << ss[i].rest;
-        if (i > 0) EXPECT_GE(ss[i].ms, ss[i - 1].ms + 5) << out;
+        if (i > 0) EXPECT_GE(ss[i].ms, ss[i - 1].ms) << out;
     }
+    // Periodic on average: one line may be printed late (its thread was
+    // descheduled after sysmon decided), which brings the next one closer
+    // (TSan saw 3 ms between two lines), but not every line.
+    EXPECT_GE(ss.back().ms - ss.front().ms, 5 * int64_t(ss.size() - 1)) << out;
 }
