@@ -20,8 +20,11 @@ void setg(G *gp) {
 }
 
 // core/base/upcalls.h. A host thread has no M and no count.
+// Reads tls_g directly (one call per lock/unlock, as when this lived in
+// lock_futex.cc and called getg): nothing here can switch goroutines.
 void m_locks_add(int d) {
-    if (G *g = getg()) g->m->locks += d;
+    asm volatile("" ::: "memory");
+    if (G *g = tls_g) g->m->locks += d;
 }
 
 }  // namespace gort
