@@ -117,7 +117,21 @@ void execute(G *gp, bool inheritTime) {
     gp->waitsince = 0;
     gp->preempt.store(false, std::memory_order_relaxed);
     gp->stackguard0.store(stackguard_reset(gp), std::memory_order_relaxed);  // stacks: managed stack's guard if any
-    if (!inheritTime) counter_inc(mp->p->schedtick);
+    // Departure (from the seed, which has no runnext, and from modern Go):
+    // a P's first execute (schedtick 0) always counts a tick. Only then can
+    // a runnext G come with no slice to inherit: rt_main's newproc1 puts the
+    // main goroutine in P0's runnext from g0, before anything ran. Were that
+    // counted as inherited, schedtick would stay 0 through the main
+    // goroutine, and 0 % 61 == 0 would make schedule()'s global-queue check
+    // fire on its first yield: gosched puts the yielder on the global queue,
+    // so it came straight back ahead of the G it had just spawned into
+    // runnext (the README example printed nothing). The seed counts the main
+    // goroutine's execute (its newproc uses the ring); modern Go inherits
+    // too, but runtime.main parks and readies goroutines of its own before
+    // user code, which moves schedtick off 0. Invariant: schedtick == 0 only
+    // before the P's first execute (and after a 2^32 wrap, where this costs
+    // one extra tick).
+    if (!inheritTime || load_relaxed(mp->p->schedtick) == 0) counter_inc(mp->p->schedtick);
     counter_inc(mp->p->nswitch);
     store_rel(mp->curg, gp);  // publishes *gp to preemptone
     gp->m = mp;
@@ -358,6 +372,10 @@ top:
     // Check the global runnable queue once in a while to ensure fairness.
     // Otherwise two goroutines can completely occupy the local runqueue by
     // constantly respawning each other. (tick % 61 with two multiplications.)
+    // tick stays put across executes that inherit a slice, so the check
+    // repeats until a counted one; tick is 0 only on a fresh P's first
+    // schedule (execute counts a P's first goroutine even from runnext: else
+    // the main goroutine's first gosched came straight back from here).
     uint64_t tick = load_relaxed(mp->p->schedtick);
     if (tick - ((tick * 0x4325c53full) >> 36) * 61 == 0 && load_relaxed(sched.runqsize) > 0) {
         lock(&sched.lock);

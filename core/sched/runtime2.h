@@ -225,7 +225,9 @@ struct alignas(64) P {
     int32_t id = 0;
     atomic<uint32_t> status{Pidle};  // seed: p.status (Psyscall CAS by sysmon, runtime issue)
     P *link = nullptr;                    // on sched.pidle (sched.lock)
-    atomic<uint32_t> schedtick{0};   // owner; incremented on every execute not inheriting a slice
+    // owner; incremented on every execute not inheriting a slice, and on
+    // the P's first (proc.cc, execute): 0 only before the P's first execute.
+    atomic<uint32_t> schedtick{0};
     // Set by preemptone (sysmon, preemptall): this P's time slice is over.
     // schedule() reads and clears it: a runnext goroutine does not inherit
     // the slice then (see runq.h, "runnext"). Relaxed: a late view only

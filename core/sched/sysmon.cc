@@ -84,7 +84,9 @@ uint32_t retake(PDesc *pdesc, int64_t now) {
             // schedwhen == 0: the P has not been seen running yet. Go
             // compares with its zero schedwhen and preempts at once a P
             // whose first goroutine came from runnext (schedtick still 0,
-            // an inherited slice); gort starts the slice here instead.
+            // an inherited slice); gort starts the slice here instead (and
+            // its execute counts a P's first goroutine, proc.cc, so a
+            // running G is never seen at schedtick 0).
             if (pd->schedtick != t || pd->schedwhen == 0) {
                 pd->schedtick = t;
                 pd->schedwhen = now;

@@ -214,3 +214,37 @@ TEST(Runnext, PairCannotStarveItsP) {
     }
 }
 
+// The README's example, at 1 proc, in a fresh runtime each time: the main
+// goroutine spawns G (into runnext) and yields once; G must run before the
+// yield returns. The main goroutine is the P's first goroutine and comes
+// from runnext: if its execute "inherits" a slice (none was running), the
+// P's schedtick stays 0, and 0 % 61 == 0 makes the schedule after the yield
+// take the yielder back from the global queue ahead of G (execute in
+// core/sched/proc.cc: the P's first execute always counts a tick).
+TEST(Runnext, FirstYieldRunsTheSpawnedGoroutine) {
+    gort_test::Watchdog wd("Runnext.FirstYieldRunsTheSpawnedGoroutine", 120);
+    const int iters = int(gort_test::scaled(200, 20, 50));
+    int missed = 0, first_missed = -1;
+    uint32_t tick_at_start = 0;
+    for (int i = 0; i < iters; i++) {
+        struct S {
+            std::atomic<bool> ran{false};
+            bool seen = false;
+            uint32_t tick = 0;
+        } s;
+        gort_test::run_main(1, [&s] {
+            s.tick = getg()->m->p->schedtick.load(std::memory_order_relaxed);
+            gort_go([](void *p) { static_cast<S *>(p)->ran.store(true, std::memory_order_relaxed); }, &s, 0,
+                    nullptr);
+            gort_gosched();
+            s.seen = s.ran.load(std::memory_order_relaxed);
+        });
+        if (!s.seen && missed++ == 0) {
+            first_missed = i;
+            tick_at_start = s.tick;
+        }
+    }
+    EXPECT_EQ(missed, 0) << missed << " of " << iters << " fresh runtimes (first: iteration " << first_missed
+                         << ", the P's schedtick when the main goroutine started: " << tick_at_start
+                         << ") returned from the first gort_gosched before the goroutine spawned just before it ran";
+}
