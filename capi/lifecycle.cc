@@ -48,7 +48,7 @@ int go_common(gort_fn fn, const void *arg, std::size_t argsize, const gort_go_op
     }
     if (int rc = require(Caller::Waker)) return rc;
     G *self = curg();
-    newproc1(fn, arg, argsize, stk, lockos, goid_out);
+    if (newproc1(fn, arg, argsize, stk, lockos, goid_out) == nullptr) return GORT_ENOMEM;
     // A spawn is a safe point, as in the seed (newproc's stack check is
     // where a pending preemption is noticed): a goroutine that only spawns
     // yields after its slice, so its children run and their Gs and stacks

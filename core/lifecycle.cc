@@ -277,6 +277,7 @@ int rt_main(void (*fn)(void *), void *arg) {
     unlock(&sched.lock);
     acquirep(pp);
     main_g = newproc1(runtime_main, nullptr, 0, 0, false);
+    if (main_g == nullptr) gothrow("out of memory (the main goroutine's stack)");
     newsysmon();
     worldsema_release();
     // Goroutines queued from host threads before gort_main need Ms too.

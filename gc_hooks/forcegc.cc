@@ -58,6 +58,7 @@ void forcegc_start() {
     unlock(&forcegc_lock);
     if (started) return;
     G *gp = newproc1(forcegchelper, nullptr, 0, 0, false, nullptr, /*issystem=*/true);
+    if (gp == nullptr) gothrow("out of memory (the forced-GC goroutine's stack)");
     lock(&forcegc_lock);
     forcegc_g = gp;  // it never exits, so the handle stays its own
     unlock(&forcegc_lock);

@@ -25,14 +25,33 @@ void (*main_goroutine_fn)(void *) = nullptr;  // seed: funcPC(main), not worth a
 
 namespace {
 
-void ensure_stack(G *gp) {
+// False when no stack can be had (gp is left without one).
+bool ensure_stack(G *gp) {
     if (gp->stack.lo == 0) {
         // Stack was deallocated in gfput. Allocate a new one.
         gp->stack = stackalloc(default_stack_size, kStackExec);
+        if (gp->stack.lo == 0) return false;
         gp->stackguard0.store(gp->stack.lo + kStackGuard, std::memory_order_relaxed);
         stack_initcanary(gp);  // stacks: canary if unguarded
         gtools_stack_changed(gp);
     }
+    return true;
+}
+
+// Puts back a dead G that could get no stack: on P's free list (it needs no
+// stack there; gfget gives it one next time), or the global one.
+void gfput_nostack(P *pp, G *gp) {
+    if (pp != nullptr) {
+        gp->schedlink = pp->gfree;
+        pp->gfree = gp;
+        store_relaxed(pp->gfreecnt, load_relaxed(pp->gfreecnt) + 1);
+        return;
+    }
+    lock(&sched.gflock);
+    gp->schedlink = sched.gfree;
+    sched.gfree = gp;
+    store_relaxed(sched.ngfree, load_relaxed(sched.ngfree) + 1);
+    unlock(&sched.gflock);
 }
 
 // gfget_global: a dead G for a caller without a P (host thread). gort's own
@@ -46,17 +65,32 @@ G *gfget_global() {
         store_relaxed(sched.ngfree, load_relaxed(sched.ngfree) - 1);
     }
     unlock(&sched.gflock);
-    if (gp != nullptr) ensure_stack(gp);
-    return gp;
+    return gp;  // newproc1 gives it a stack if it has none
+}
+
+// newproc1's way out when no stack can be had: nothing was started.
+G *newproc_nostack(G *g) {
+    if (g != nullptr) {
+        g->m->locks--;
+        if (g->m->locks == 0 && g->preempt.load(std::memory_order_relaxed))
+            g->stackguard0.store(kStackPreempt, std::memory_order_relaxed);
+    }
+    return nullptr;
 }
 
 }  // namespace
 
 // seed: malg. Allocate a new g, with a stack of stacksize bytes (0: none).
+// nullptr when no stack can be had.
 G *malg(std::size_t stacksize) {
     auto *newg = new (rtalloc(sizeof(G))) G();
     if (stacksize != 0) {
         newg->stack = stackalloc(stacksize, kStackExec);
+        if (newg->stack.lo == 0) {
+            newg->~G();
+            rtfree(newg);
+            return nullptr;
+        }
         newg->stackguard0.store(newg->stack.lo + kStackGuard, std::memory_order_relaxed);
         stack_initcanary(newg);  // stacks: canary if unguarded
     }
@@ -82,8 +116,13 @@ G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_
     std::size_t want = stacksize != 0 ? stacksize : default_stack_size;
     G *newg = nullptr;
     if (want == default_stack_size) newg = pp != nullptr ? gfget(pp) : gfget_global();
+    if (newg != nullptr && !ensure_stack(newg)) {
+        gfput_nostack(pp, newg);
+        return newproc_nostack(g);
+    }
     if (newg == nullptr) {
         newg = malg(want);
+        if (newg == nullptr) return newproc_nostack(g);
         casgstatus(newg, Gidle, Gdead);
         allgadd(newg);  // publishes with a status of Gdead so nobody looks at the uninitialised stack
     } else {
@@ -208,7 +247,6 @@ G *gfget(P *pp) {
         if (gp != nullptr) {
             pp->gfree = gp->schedlink;
             store_relaxed(pp->gfreecnt, load_relaxed(pp->gfreecnt) - 1);
-            ensure_stack(gp);
         }
         return gp;
     }

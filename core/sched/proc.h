@@ -69,6 +69,7 @@ void checkmcount();                                       // seed: checkmcount
 // global queue). stacksize 0: the default. The returned G may already have
 // run and exited (and been reused): read its goid through goid_out.
 // issystem: a runtime goroutine (gcount and checkdead skip it).
+// newproc1 and malg: nullptr when no stack can be had (nothing started).
 G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_t stacksize,
             bool lock_os_thread, int64_t *goid_out = nullptr, bool issystem = false);
 G *malg(std::size_t stacksize);                           // seed: malg

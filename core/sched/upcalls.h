@@ -32,7 +32,8 @@ RtState rtstate();
 // Execution stacks run native code; managed stacks hold a VM's frames and
 // may move (core/stack/stack_alloc.h).
 enum StackKind : int { kStackExec = 0, kStackManaged = 1 };
-// seed: stackalloc. n a power of two >= 2 KiB; fatal on exhaustion.
+// seed: stackalloc. n a power of two >= 2 KiB; Stack{} (lo == 0) when no
+// address space is left (the caller decides what that means).
 Stack stackalloc(std::size_t n, StackKind kind);
 void stackfree(Stack s, StackKind kind);  // seed: stackfree
 void stackcache_clear(P *pp);             // seed: stackcache_clear (procresize)

@@ -214,15 +214,16 @@ void fillstack(Stack stk, uint8_t b) {  // seed: fillstack
 
 // copystack under casgstatus(gp, from, Gcopystack) on gp's own M, with its
 // P pinned (stackalloc's per-P cache; the seed runs newstack on g0).
-void copystack_self(G *gp, std::size_t newsize) {
+bool copystack_self(G *gp, std::size_t newsize) {
     M *mp = gp->m;
     mp->locks++;
     casgstatus(gp, Grunning, Gcopystack);
-    copystack(gp, newsize);
+    bool ok = copystack(gp, newsize);
     casgstatus(gp, Gcopystack, Grunning);
     mp->locks--;
     if (mp->locks == 0 && gp->preempt.load(std::memory_order_relaxed))
         gp->stackguard0.store(kStackPreempt, std::memory_order_relaxed);  // restore the preemption request
+    return ok;
 }
 
 // seed: newstack. Called by mframe_push when the frame does not fit below
@@ -269,6 +270,7 @@ int newstack(G *gp, std::size_t need) {
         mp->locks++;
         Stack s = stackalloc(size, kStackManaged);
         mp->locks--;
+        if (s.lo == 0) return GORT_ENOMEM;  // no address space left
         gp->mstack = s;
         gp->msp = s.hi;
         gp->mframe = nullptr;
@@ -298,7 +300,9 @@ int newstack(G *gp, std::size_t need) {
         }
         return GORT_ESTACKOVERFLOW;
     }
-    copystack_self(gp, newsize);
+    // Departure: the seed throws when the heap cannot give the new stack;
+    // the host gets GORT_ENOMEM with the stack as it was.
+    if (!copystack_self(gp, newsize)) return GORT_ENOMEM;
     if (debug.stackdebug >= 1) printstr("stack grow done\n");
     return GORT_OK;
 }
@@ -316,7 +320,7 @@ uint32_t roots_find(const G *gp, void **slot) {
 // memmove and the swap; gort's callers hold gp in Gcopystack for the whole
 // copy (as Go 1.5 moved it), because gort shrinks without stopping the
 // world and gp must not run while its frames are rewritten.
-void copystack(G *gp, std::size_t newsize) {
+bool copystack(G *gp, std::size_t newsize) {
     if (gp->syscallsp != 0) gothrow("stack growth not allowed in system call");
     Stack old = gp->mstack;
     if (old.lo == 0) gothrow("nil stackbase");
@@ -324,6 +328,7 @@ void copystack(G *gp, std::size_t newsize) {
 
     // allocate new stack
     Stack nw = stackalloc(newsize, kStackManaged);
+    if (nw.lo == 0) return false;  // no address space: gp keeps its stack
     if (debug.stackpoisoncopy != 0) fillstack(nw, 0xfd);
     if (debug.stackdebug >= 1) {
         printstr("copystack gp=");
@@ -383,6 +388,7 @@ void copystack(G *gp, std::size_t newsize) {
         // hold a pointer into the old stack until its cycle ends).
         stackfreequeue_put(old);
     }
+    return true;
 }
 
 // seed: shrinkstack. Departure: the seed is called with the world stopped,
@@ -421,8 +427,7 @@ bool shrinkstack_held(G *gp) {
                 printuint(newsize);
                 printstr("\n");
             }
-            copystack(gp, newsize);
-            shrunk = true;
+            shrunk = copystack(gp, newsize);  // false: no room for even the smaller stack
         }
     }
     return shrunk;

@@ -67,7 +67,9 @@ int mstack_root_remove(G *gp, void **slot);
 // seed: copystack. Copies gp's managed stack to a new one of newsize
 // bytes. gp runs on this M, or is held by the caller in Gcopystack or by
 // its scan bit (either keeps it off every M and gort_ready waiting).
-void copystack(G *gp, std::size_t newsize);
+// False (and gp's stack unchanged) when no address space is left for the
+// new stack.
+bool copystack(G *gp, std::size_t newsize);
 // seed: shrinkstack. Halves gp's managed stack if it uses less than a
 // quarter; gp is another goroutine, claimed here with casgcopystack (only
 // if Gwaiting or Grunnable). Returns whether it shrank. The caller must not

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -34,14 +35,26 @@ namespace gort {
 namespace {
 
 // The stack heap (seed: mHeap_AllocStack/mHeap_FreeStack/mHeap_Lookup over
-// mheap_): arenas of 1 GiB, aligned to 1 GiB, carved into spans whose sizes
-// are powers of two, at least kGranule. A span is found from any address in
-// it through arena_index and the arena's table, without a lock.
+// mheap_): arenas are 1 GiB windows of the address space, aligned to 1 GiB,
+// carved into spans whose sizes are powers of two, at least kGranule. A span
+// is found from any address in it through arena_index and the arena's
+// table, without a lock.
+//
+// Address space is reserved as it is needed, not a window at a time: a
+// reservation (a NORESERVE mapping) of kReserveChunk, or of the span when it
+// is larger, is extended in place (MAP_FIXED_NOREPLACE just above the last
+// one) until the window is full or something else of the process sits
+// there; then a new reservation is placed wherever the kernel puts it, in
+// whichever window that is. So a process under RLIMIT_AS pays for the
+// stacks it has, and when no address space is left stackalloc fails (the
+// spawn answers GORT_ENOMEM) instead of the runtime dying. Departure: the
+// seed's heap grows by arena_used, in a range reserved at start.
 constexpr int kArenaShift = 30;
 constexpr std::size_t kArenaBytes = std::size_t(1) << kArenaShift;
 constexpr std::size_t kArenaIndexLen = std::size_t(1) << (47 - kArenaShift);  // x86-64 user space
 constexpr std::size_t kGranule = std::size_t(kFixedStack) << kNumStackOrders;  // 128 KiB: smallest large stack
 constexpr std::size_t kArenaSlots = kArenaBytes / kGranule;
+constexpr std::size_t kReserveChunk = std::size_t(64) << 20;
 static_assert(kStackCacheSize % kGranule == 0 && kStackCacheSize % kStackPage == 0,
               "cache size must be a multiple of page size");  // seed: stackinit
 
@@ -71,7 +84,15 @@ mutex stackpoolmu{kRankStackpool};
 StackSpan stackpool[2][kNumStackOrders];  // seed: stackpool (list heads)
 StackSpan *heapfree[64];                  // free spans by log2(bytes)
 Arena *arenas = nullptr;
-uintptr_t bump = 0, bump_end = 0;         // unused part of the newest arena
+// [bump, bump_end): reserved and not yet carved, inside one arena (window).
+uintptr_t bump = 0, bump_end = 0;
+struct Reservation {  // one mapping made by reserve(), for shutdown
+    uintptr_t p;
+    std::size_t n;
+    Reservation *next;
+};
+Reservation *reservations = nullptr;
+std::size_t reserved_bytes = 0;
 Stack stackfreequeue_;                    // seed: stackfreequeue
 struct EfenceMap {
     uintptr_t p;
@@ -80,6 +101,7 @@ struct EfenceMap {
 EfenceMap *efence_maps = nullptr;  // debug.efence: every stack ever mapped
 std::size_t nefence = 0, capefence = 0;
 std::size_t narenas = 0, nspans = 0, guard_vmas = 0, guard_budget = 0;
+std::size_t max_map_count = 65530, guard_recount_at = 0;
 int guard_detected = -1;  // -1: not tried; else kGuardMadvise or kGuardMprotect
 bool sigsegv_on = false;
 
@@ -122,38 +144,101 @@ StackSpan *span_lookup(uintptr_t p) {  // seed: mHeap_Lookup
     return a->spans[(p - a->base) / kGranule].load(std::memory_order_acquire);
 }
 
-void newarena() {
-    // Reserve twice the size and keep the aligned half.
-    void *v = mmap(nullptr, 2 * kArenaBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
-    if (v == MAP_FAILED) gothrow("out of memory (stack arena)");
-    uintptr_t raw = reinterpret_cast<uintptr_t>(v);
-    uintptr_t base = (raw + kArenaBytes - 1) & ~(kArenaBytes - 1);
-    if (base > raw) munmap(v, base - raw);
-    if (raw + 2 * kArenaBytes > base + kArenaBytes)
-        munmap(reinterpret_cast<void *>(base + kArenaBytes), raw + 2 * kArenaBytes - base - kArenaBytes);
+Arena *arena_of_window(uintptr_t p) {
+    uintptr_t base = p & ~(kArenaBytes - 1);
+    Arena *a = arena_index[(base >> kArenaShift) & (kArenaIndexLen - 1)].load(std::memory_order_relaxed);
+    if (a != nullptr) return a;
+    a = static_cast<Arena *>(rtalloc(sizeof(Arena)));  // zeroed: no spans
+    a->base = base;
+    a->next = arenas;
+    arenas = a;
+    arena_index[(base >> kArenaShift) & (kArenaIndexLen - 1)].store(a, std::memory_order_release);
+    narenas++;
+    return a;
+}
+
+// Records and prepares a new reservation [p, p+n).
+void reserved(uintptr_t p, std::size_t n) {
     // Stacks touch a page or two at their top; a transparent huge page
     // would commit 2 MiB for that.
-    madvise(reinterpret_cast<void *>(base), kArenaBytes, MADV_NOHUGEPAGE);
+    madvise(reinterpret_cast<void *>(p), n, MADV_NOHUGEPAGE);
 #if GORT_ASAN
     // Parked goroutines' stacks hold pointers to heap objects; LSan scans
     // only the readable parts of a root region (guards are mprotect'ed
     // under ASan, see guard_span).
-    __lsan_register_root_region(reinterpret_cast<void *>(base), kArenaBytes);
+    __lsan_register_root_region(reinterpret_cast<void *>(p), n);
 #endif
-    auto *a = static_cast<Arena *>(rtalloc(sizeof(Arena)));
-    a->base = base;
-    a->next = arenas;
-    arenas = a;
-    arena_index[base >> kArenaShift].store(a, std::memory_order_release);
-    bump = base;
-    bump_end = base + kArenaBytes;
-    narenas++;
+    reserved_bytes += n;
+    auto *r = static_cast<Reservation *>(rtalloc(sizeof(Reservation)));
+    *r = Reservation{p, n, reservations};
+    reservations = r;
+}
+
+void *map_reserve(uintptr_t hint, std::size_t n, int extra) {
+    void *v = mmap(reinterpret_cast<void *>(hint), n, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | extra, -1, 0);
+    if (v == MAP_FAILED) return nullptr;
+    // Kernels before 4.17 ignore MAP_FIXED_NOREPLACE and may place the
+    // mapping elsewhere: treat that as "taken".
+    if ((extra & MAP_FIXED_NOREPLACE) != 0 && reinterpret_cast<uintptr_t>(v) != hint) {
+        munmap(v, n);
+        return nullptr;
+    }
+    return v;
+}
+
+// Makes [bump, bump + bytes) reserved, inside one window. False when the
+// address space is exhausted (mmap's ENOMEM, RLIMIT_AS).
+bool reserve(std::size_t bytes) {
+    // Extend the current reservation in place, up to its window's end.
+    if (bump_end != 0) {
+        uintptr_t window_end = (bump & ~(kArenaBytes - 1)) + kArenaBytes;
+        std::size_t need = bytes - (bump_end - bump);
+        if (bump + bytes <= window_end) {
+            std::size_t n = std::min(std::max(need, kReserveChunk), window_end - bump_end);
+            if (map_reserve(bump_end, n, MAP_FIXED_NOREPLACE) != nullptr) {
+                reserved(bump_end, n);
+                bump_end += n;
+                return true;
+            }
+        }
+        // The rest of [bump, bump_end) stays reserved and unused (at most a
+        // chunk per window change); it is unmapped at shutdown.
+    }
+    // A new reservation where the kernel finds room; a span never crosses
+    // a window, so a mapping that does is cut to the half that fits.
+    for (std::size_t n : {std::max(bytes, kReserveChunk), bytes}) {
+        void *v = map_reserve(0, n, 0);
+        if (v == nullptr) continue;
+        uintptr_t lo = reinterpret_cast<uintptr_t>(v), hi = lo + n;
+        uintptr_t cut = (lo + kArenaBytes - 1) & ~(kArenaBytes - 1);
+        if (cut > lo && cut < hi) {
+            if (hi - cut >= bytes) {
+                munmap(v, cut - lo);
+                lo = cut;
+            } else if (cut - lo >= bytes) {
+                munmap(reinterpret_cast<void *>(cut), hi - cut);
+                hi = cut;
+            } else {
+                munmap(v, n);  // neither half fits: try at the boundary
+                if (map_reserve(cut, n, MAP_FIXED_NOREPLACE) == nullptr) continue;
+                lo = cut;
+                hi = cut + n;
+            }
+        }
+        reserved(lo, hi - lo);
+        arena_of_window(lo);
+        bump = lo;
+        bump_end = hi;
+        return true;
+    }
+    return false;
 }
 
 // seed: mHeap_AllocStack. A span of `bytes` (a power of two >= kGranule).
 // Departure: a free span is reused only for the same size (no coalescing);
 // its pages were given back to the kernel, so only address space waits.
+// nullptr when no address space is left.
 StackSpan *mheap_allocstack(std::size_t bytes) {
     int k = log2_of(bytes);
     if (StackSpan *s = heapfree[k]) {
@@ -161,7 +246,7 @@ StackSpan *mheap_allocstack(std::size_t bytes) {
         s->next = nullptr;
         return s;
     }
-    if (bump_end - bump < bytes) newarena();
+    if (bump_end - bump < bytes && !reserve(bytes)) return nullptr;
     auto *s = new (rtalloc(sizeof(StackSpan))) StackSpan();
     s->start = bump;
     s->bytes = bytes;
@@ -201,11 +286,41 @@ void guard_span(StackSpan *s) {
         }
     }
     // Each mprotect'ed page in the middle of a mapping costs up to 2 VMAs.
+    // mprotect guards get at most a quarter of vm.max_map_count, and only
+    // while the process (whose own mappings count against the same limit)
+    // leaves an eighth of it free: the VMAs in use are counted again every
+    // 1,024 guard VMAs. Past the budget, spans go unguarded (the canary).
+    if (mode == kGuardMprotect && guard_vmas >= guard_recount_at) {
+        std::size_t in_use = 0;
+        if (FILE *f = std::fopen("/proc/self/maps", "r")) {
+            for (int c; (c = std::getc(f)) != EOF;)
+                if (c == '\n') in_use++;
+            std::fclose(f);
+        }
+        std::size_t keep = max_map_count / 8;
+        std::size_t spare = max_map_count > in_use + keep ? max_map_count - in_use - keep : 0;
+        guard_budget = std::min(max_map_count / 4, guard_vmas + spare);
+        guard_recount_at = guard_vmas + 1024;
+    }
     if (mode == kGuardMprotect && guard_vmas + 2 * n > guard_budget) return;
     for (std::size_t i = 0; i < n; i++) {
         void *p = reinterpret_cast<void *>(s->start + i * size);
         int rc = mode == kGuardMadvise ? madvise(p, kStackPage, MADV_GUARD_INSTALL) : mprotect(p, kStackPage, PROT_NONE);
-        if (rc != 0) gothrow("cannot install stack guard page");
+        if (rc != 0) {
+            // ENOMEM: the process is out of VMAs (vm.max_map_count: the
+            // host's mappings count too) or page tables. The span goes
+            // unguarded, its stacks carry the canary, as documented; no
+            // more mprotect guards are tried until some are freed.
+            for (std::size_t j = 0; j < i; j++) {
+                void *q = reinterpret_cast<void *>(s->start + j * size);
+                if (mode == kGuardMadvise)
+                    madvise(q, kStackPage, MADV_GUARD_REMOVE);
+                else
+                    mprotect(q, kStackPage, PROT_READ | PROT_WRITE);
+            }
+            if (mode == kGuardMprotect) guard_budget = guard_vmas;
+            return;
+        }
     }
     if (mode == kGuardMprotect) guard_vmas += 2 * n;
     s->guard = uint8_t(mode);
@@ -243,7 +358,7 @@ void mheap_freestack(StackSpan *s) {
 }
 
 // seed: stackpoolalloc. Allocates a stack from the free pool. Must be
-// called with stackpoolmu held.
+// called with stackpoolmu held. 0 when no address space is left.
 uintptr_t stackpoolalloc(int kind, uint8_t order) {
     StackSpan *list = &stackpool[kind][order];
     StackSpan *s = list->next;
@@ -251,6 +366,7 @@ uintptr_t stackpoolalloc(int kind, uint8_t order) {
     if (s == list) {
         // no free stacks. Allocate another span worth.
         s = mheap_allocstack(kStackCacheSize);
+        if (s == nullptr) return 0;
         if (s->ref != 0) gothrow("bad ref");
         if (s->freelist != 0) gothrow("bad freelist");
         s->state = kSpanSmall;
@@ -310,6 +426,7 @@ void stackcacherefill(P *pp, int kind, uint8_t order) {
     lock(&stackpoolmu);
     while (size < kStackCacheSize / 2) {
         uintptr_t x = stackpoolalloc(kind, order);
+        if (x == 0) break;  // out of address space: what there is (maybe nothing)
         link_of(x, sz) = list;
         list = x;
         size += sz;
@@ -386,16 +503,13 @@ void print_stack(const char *what, uintptr_t lo, std::size_t n) {
 void stackinit() {
     lock(&stackpoolmu);
     stackpool_init_locked();
-    if (guard_budget == 0) {
-        // A quarter of vm.max_map_count for mprotect guards.
-        std::size_t maxmap = 65530;
-        if (FILE *f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
-            unsigned long v = 0;
-            if (std::fscanf(f, "%lu", &v) == 1 && v > 0) maxmap = v;
-            std::fclose(f);
-        }
-        guard_budget = maxmap / 4;
+    max_map_count = 65530;
+    if (FILE *f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+        unsigned long v = 0;
+        if (std::fscanf(f, "%lu", &v) == 1 && v > 0) max_map_count = v;
+        std::fclose(f);
     }
+    guard_recount_at = 0;  // guard_span counts the process's VMAs first
     unlock(&stackpoolmu);
 }
 
@@ -406,7 +520,9 @@ std::size_t stack_roundsize(std::size_t n) {
     return s;
 }
 
-// seed: stackalloc
+// seed: stackalloc. Stack{} (lo == 0) when no address space is left for
+// it: the caller decides (a spawn fails with GORT_ENOMEM, a managed stack's
+// growth is fatal, as the seed's).
 Stack stackalloc(std::size_t n, StackKind kind) {
     if ((n & (n - 1)) != 0) gothrow("stack size not a power of 2");
     if (n < kFixedStack || n > kMaxStackSize || (kind == kStackExec && n < kMinStackSize))
@@ -416,7 +532,7 @@ Stack stackalloc(std::size_t n, StackKind kind) {
     if (debug.efence != 0) {
         // seed: stackFromSystem. A mapping per stack.
         void *v = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (v == MAP_FAILED) gothrow("out of memory (stackalloc)");
+        if (v == MAP_FAILED) return Stack{};
         if (kind == kStackExec) mprotect(v, kStackPage, PROT_NONE);
         lock(&stackpoolmu);
         if (kind == kStackExec && !sigsegv_on) {
@@ -454,10 +570,12 @@ Stack stackalloc(std::size_t n, StackKind kind) {
             lock(&stackpoolmu);
             v = stackpoolalloc(kind, order);
             unlock(&stackpoolmu);
+            if (v == 0) return Stack{};
         } else {
             StackFreeList &c = pp->stackcache[kind][order];
             if (c.list == 0) stackcacherefill(pp, kind, order);
             v = c.list;
+            if (v == 0) return Stack{};
             c.list = link_of(v, n);
             c.size -= n;
         }
@@ -465,6 +583,10 @@ Stack stackalloc(std::size_t n, StackKind kind) {
         lock(&stackpoolmu);
         stackpool_init_locked();
         StackSpan *s = mheap_allocstack(n);
+        if (s == nullptr) {
+            unlock(&stackpoolmu);
+            return Stack{};
+        }
         s->state = kSpanLarge;
         s->kind = uint8_t(kind);
         s->order = 0;
@@ -610,18 +732,26 @@ void stack_release_all() {
         arenas = a->next;
         for (std::size_t i = 0; i < kArenaSlots;) {
             StackSpan *s = a->spans[i].load(std::memory_order_relaxed);
-            if (s == nullptr) break;  // spans are carved in address order
+            if (s == nullptr) {  // not carved (or not gort's)
+                i++;
+                continue;
+            }
             i += s->bytes / kGranule;
             s->~StackSpan();
             rtfree(s);
         }
         arena_index[a->base >> kArenaShift].store(nullptr, std::memory_order_relaxed);
-#if GORT_ASAN
-        __lsan_unregister_root_region(reinterpret_cast<void *>(a->base), kArenaBytes);
-#endif
-        munmap(reinterpret_cast<void *>(a->base), kArenaBytes);
         rtfree(a);
     }
+    while (Reservation *r = reservations) {
+        reservations = r->next;
+#if GORT_ASAN
+        __lsan_unregister_root_region(reinterpret_cast<void *>(r->p), r->n);
+#endif
+        munmap(reinterpret_cast<void *>(r->p), r->n);
+        rtfree(r);
+    }
+    reserved_bytes = 0;
     for (std::size_t i = 0; i < nefence; i++) {
 #if GORT_ASAN
         __lsan_unregister_root_region(reinterpret_cast<void *>(efence_maps[i].p), efence_maps[i].n);
@@ -652,7 +782,7 @@ StackStats stack_stats() {
     lock(&stackpoolmu);
     StackStats s{};
     s.arenas = narenas;
-    s.arena_bytes = narenas * kArenaBytes;
+    s.arena_bytes = reserved_bytes;
     s.spans = nspans;
     s.guard_vmas = guard_vmas;
     s.guard_mode = debug.stackguard == 0                            ? 0

@@ -114,6 +114,7 @@ M *newextram() {
     M *mp = allocm(nullptr);
     mp->is_extra = true;
     G *gp = malg(default_stack_size);
+    if (gp == nullptr) gothrow("out of memory (an extra M's goroutine stack)");
     gp->syscallsp = gp->stack.hi;
     // malg returns status as Gidle, change to Gsyscall before adding to
     // allg where the GC will see it.

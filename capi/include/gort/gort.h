@@ -155,7 +155,9 @@ typedef struct gort_go_opts {
  * goid_out may be NULL. Callable from a goroutine, and from any host thread
  * once gort_init has returned (the goroutine runs once the runtime runs).
  * No start order is promised: as in Go, a goroutine started by a goroutine
- * usually runs next on that P, as soon as its creator blocks or yields. */
+ * usually runs next on that P, as soon as its creator blocks or yields.
+ * GORT_ENOMEM when no stack can be had (address space exhausted, e.g. under
+ * RLIMIT_AS): nothing is started and the runtime keeps running. */
 GORT_API int gort_go(gort_fn fn, const void *arg, size_t argsize, int64_t *goid_out);
 GORT_API int gort_go_ex(gort_fn fn, const void *arg, size_t argsize,
                         const gort_go_opts *opts, int64_t *goid_out);
@@ -361,9 +363,12 @@ GORT_API int gort_poll_close(int fd);
  * is fatal: "gort: fatal error: stack overflow in goroutine N (stack size
  * S)" and a goroutine dump. Guard pages use madvise(MADV_GUARD_INSTALL)
  * where the kernel has it, else mprotect within a quarter of
- * vm.max_map_count, else none: an unguarded stack carries a canary checked
- * each time its goroutine switches out (GORT_DEBUG=stackguard=0 turns guard
- * pages off). The SIGSEGV handler gort installs for its guard pages runs on
+ * vm.max_map_count while the process's own mappings leave an eighth of it
+ * free, else none: an unguarded stack carries a canary checked each time its
+ * goroutine switches out (GORT_DEBUG=stackguard=0 turns guard pages off).
+ * An overflow of an unguarded stack is reported only if nothing it
+ * overwrote crashes first: the canary is a best effort, the guard page is
+ * the promise. The SIGSEGV handler gort installs for its guard pages runs on
  * an alternate signal stack and passes every other fault to the handler
  * that was installed before it.
  *
@@ -434,7 +439,8 @@ GORT_API int gort_funcinfo_register(const gort_funcinfo *fi);
  * gort_set_max_stack fails with GORT_ESTACKOVERFLOW and the stack is left
  * as it was. The push is a safe point: a pending preemption request makes
  * the goroutine yield here. On failure returns NULL and gort_last_error()
- * says why (GORT_ENOTG, GORT_EINVAL, GORT_ESTACKOVERFLOW). */
+ * says why (GORT_ENOTG, GORT_EINVAL, GORT_ESTACKOVERFLOW; GORT_ENOMEM when
+ * no address space is left for the stack, which is then left as it was). */
 GORT_API void *gort_mframe_push(const gort_funcinfo *fi);
 /* Pops the innermost frame. GORT_ESTATE if there is none. */
 GORT_API int gort_mframe_pop(void);
@@ -478,8 +484,9 @@ typedef struct gort_stack_stats {
     uint64_t exec_stacks;       /* execution stacks allocated */
     uint64_t exec_unguarded;    /* of which without a guard page (canary only) */
     uint64_t managed_stacks;    /* managed stacks allocated */
-    uint64_t arenas;            /* 1 GiB address-space reservations (one VMA each) */
-    uint64_t arena_bytes;
+    uint64_t arenas;            /* 1 GiB address windows holding stacks */
+    uint64_t arena_bytes;       /* address space reserved for stacks (grows
+                                   in 64 MiB steps, as stacks are needed) */
     uint64_t guard_vmas;        /* VMAs spent on mprotect guard pages */
     int guard_mode;             /* 0 none yet, 1 MADV_GUARD_INSTALL, 2 mprotect */
 } gort_stack_stats;
