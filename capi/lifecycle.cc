@@ -151,9 +151,31 @@ GORT_API int gort_gosched(void) {
     return GORT_OK;
 }
 
+namespace {
+// The host's unlockf and its argument. The host's function is called through
+// its own type (gort_unlockf): calling it through the core's unlockf_t, a
+// different function type, is undefined behaviour (clang's
+// -fsanitize=function reports it). Lives on the parking goroutine's stack,
+// which stays put until park_m has called it on g0.
+struct HostUnlock {
+    gort_unlockf fn;
+    void *lk;
+};
+int call_unlockf(G *gp, void *arg) {
+    auto *u = static_cast<HostUnlock *>(arg);
+    return u->fn(reinterpret_cast<gort_g *>(gp), u->lk);
+}
+}  // namespace
+
 GORT_API int gort_park(gort_unlockf unlockf, void *lk, const char *reason) {
     if (int rc = require(Caller::MayBlock)) return rc;
-    park(reinterpret_cast<unlockf_t>(unlockf), lk, reason != nullptr ? reason : "park");
+    const char *why = reason != nullptr ? reason : "park";
+    if (unlockf == nullptr) {
+        park(nullptr, lk, why);
+        return GORT_OK;
+    }
+    HostUnlock u{unlockf, lk};
+    park(call_unlockf, &u, why);
     return GORT_OK;
 }
 
