@@ -328,6 +328,7 @@ def _py_entry(arg):
     if g is None:  # shut down before it ran
         return
     _tls.g = g
+    g._handle = lib.gort_self()
     try:
         g._result = g._fn(*g._args, **g._kwargs)
     except BaseException as e:  # noqa: B902 - an exception never kills the process
@@ -335,6 +336,7 @@ def _py_entry(arg):
     finally:
         g._fn = g._args = g._kwargs = None
         g._done = True
+        g._handle = None
         _started.pop(arg, None)
         _tls.g = None
         lib.gort_chan_close(g._donech)
@@ -348,12 +350,13 @@ class Goroutine:
     """A Python callable running as a gort goroutine (see gort.go)."""
 
     __slots__ = ("_fn", "_args", "_kwargs", "_result", "_exc", "_done", "_abandoned", "_donech", "goid",
-                 "_gen", "__weakref__")
+                 "_gen", "_handle", "__weakref__")
 
     def __init__(self):
         self._result = self._exc = None
         self._done = self._abandoned = False
         self._donech = None
+        self._handle = None  # its gort_g while it runs (gort.gc.stopg)
         self.goid = -1
 
     def _abandon(self):

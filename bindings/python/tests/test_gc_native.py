@@ -1,0 +1,76 @@
+"""gort.gc from Python; each Python goroutine owns its thread."""
+import threading
+
+import pytest
+
+import gort
+import gort.gc
+
+
+def test_each_goroutine_keeps_its_own_thread(rt):
+    n = 40
+    start = gort.Chan()
+
+    def body(i):
+        tid = threading.get_native_id()
+        start.recv()
+        seen = set()
+        for k in range(20):
+            gort.gosched()
+            gort.sleep(0)
+            seen.add(threading.get_native_id())
+        return tid, seen
+
+    gs = [gort.go(body, i) for i in range(n)]
+    for _ in range(n):
+        start.send(None)
+    res = [g.join(timeout=30) for g in gs]
+    assert all(seen == {tid} for tid, seen in res)
+    assert len({tid for tid, _ in res}) == n  # alive together: n threads
+
+
+def test_gc_hooks_scan_every_goroutine_once(rt):
+    recs = []
+    gort.gc.set_scan_hook(recs.append)
+    try:
+        blocker = gort.Chan()
+        gs = [gort.go(blocker.recv) for _ in range(5)]
+        gort.sleep(0.02)
+        assert gort.gc.set_phase(gort.gc.SCAN) == gort.gc.OFF
+        assert gort.gc.phase() == gort.gc.SCAN
+        gort.gc.quiesce()  # from the main thread
+        mine = [r for r in recs if r.goid in {g.goid for g in gs}]
+        assert sorted(r.goid for r in mine) == sorted(g.goid for g in gs)
+        for r in mine:
+            assert r.status_name == "waiting"
+            assert r.stack_lo < r.saved_sp <= r.stack_hi and r.stack_used > 0
+            assert r.roots == ()
+        with pytest.raises(AttributeError):
+            mine[0].goid = 1
+        # A second cycle from inside a goroutine scans them again.
+        recs.clear()
+        gort.go(gort.gc.quiesce).join(timeout=30)
+        assert {g.goid for g in gs} <= {r.goid for r in recs}
+        # stopg/restartg: a new cycle, then claim a parked goroutine.
+        gort.gc.set_phase(gort.gc.OFF)
+        gort.gc.set_phase(gort.gc.SCAN)
+        recs.clear()
+        assert gort.gc.stopg(gs[0]) is True
+        assert [r.goid for r in recs] == [gs[0].goid]
+        assert gort.gc.stopg(gs[0]) is False  # already scanned this cycle
+        gort.gc.restartg(gs[0])
+        with pytest.raises(gort.GortError):
+            gort.gc.restartg(gs[0])
+        for _ in gs:
+            blocker.send(1)
+        for g in gs:
+            assert g.join(timeout=30) == 1
+        with pytest.raises(gort.GortError):
+            gort.gc.stopg(gs[0])  # finished
+        assert gort.gc.errors == []
+    finally:
+        gort.gc.clear()
+    with pytest.raises(ValueError):
+        gort.gc.set_phase(7)
+    with pytest.raises(TypeError):
+        gort.gc.set_scan_hook(3)
