@@ -74,3 +74,35 @@ def test_gc_hooks_scan_every_goroutine_once(rt):
         gort.gc.set_phase(7)
     with pytest.raises(TypeError):
         gort.gc.set_scan_hook(3)
+
+
+def _pynative():
+    import ctypes
+    import os
+    path = os.environ.get("GORT_PYNATIVE_LIB")
+    if not path:
+        pytest.skip("GORT_PYNATIVE_LIB not set (ctest sets it to the built libgort_pynative.so)")
+    return ctypes.CDLL(path)
+
+
+def test_native_skynet_and_spawner_from_python(rt2):
+    import ctypes
+    lib = _pynative()
+
+    class SkynetArg(ctypes.Structure):
+        _fields_ = [("leaves", ctypes.c_int64), ("result", ctypes.c_int64), ("wg", ctypes.c_void_p)]
+
+    class SpawnArg(ctypes.Structure):
+        _fields_ = [("n", ctypes.c_int64), ("wg", ctypes.c_void_p), ("failed", ctypes.c_int)]
+
+    wg = gort.native.wait_group()
+    arg = SkynetArg(100000, 0, wg.ptr)
+    wg.add(1)
+    gort.go_native(lib.pyn_skynet, arg)
+    wg.wait()
+    assert arg.result == 100000 * 99999 // 2
+    sp = SpawnArg(200000, wg.ptr, 0)
+    wg.add(200000)
+    gort.go_native(lib.pyn_spawn, sp)
+    wg.wait()
+    assert sp.failed == 0
