@@ -25,13 +25,20 @@ Caveats (they follow from the protocol, not from Python):
 """
 import ctypes
 
-from . import _L, _as_goroutine, _check, _in_goroutine, _require_running, EBUSY, GortError, Goroutine, lib
+import gort
+
+from . import _L, _as_goroutine, _check, _in_goroutine, _require_running, _tls, EBUSY, GortError, Goroutine, lib
 
 OFF, SCAN, MARK = 0, 1, 2
 STATUS_NAMES = {1: "runnable", 2: "running", 3: "syscall", 4: "waiting"}
 
 errors = []   # exceptions raised by the scan hook
 _hook = None  # (python fn, ctypes callback, hooks struct): kept alive while installed
+# gort_g handles seen in scan records of this runtime (generation, set): the
+# only ints stopg/restartg accept. gort checks a handle by reading it, so an
+# arbitrary int could fault; a G of a live runtime is never unmapped (G
+# structs are reused, not freed, until shutdown).
+_seen = (0, set())
 
 
 class ScanRecord:
@@ -73,13 +80,24 @@ def _visit_roots(sp):
 
 def _make_scan(fn):
     def scan_g(sp, _ctx):
+        global _seen
+        # The hook runs on a scheduler stack, not in a goroutine, even on the
+        # thread of a Python goroutine scanning itself: gort calls from it
+        # take the host-thread path (and fail with EBUSY where they would block).
+        prev = _tls.__dict__.get("g")
+        _tls.g = None
         try:
             s = sp.contents
+            if _seen[0] != gort._generation:
+                _seen = (gort._generation, set())
+            _seen[1].add(s.g)
             rec = ScanRecord(g=s.g, goid=s.goid, status=s.status, stack_lo=s.stack_lo, stack_hi=s.stack_hi,
                              saved_sp=s.saved_sp, roots=_visit_roots(sp))
             fn(rec)
         except BaseException as e:  # noqa: B902 - must not unwind into the scheduler
             errors.append(e)
+        finally:
+            _tls.g = prev
     return _L.SCAN_G(scan_g)
 
 
@@ -132,10 +150,12 @@ def quiesce():
 
 def _handle(g):
     if isinstance(g, Goroutine):
-        if g._handle is None:
+        if g._handle is None or g._gen != gort._generation:
             raise GortError(EBUSY, "goroutine %d is not running" % g.goid)
         return g._handle
     if isinstance(g, int) and not isinstance(g, bool):
+        if _seen[0] != gort._generation or g not in _seen[1]:
+            raise ValueError("%#x is not a goroutine handle from a scan record of this runtime" % g)
         return g
     raise TypeError("stopg needs a gort.Goroutine or a gort_g handle (int)")
 

@@ -68,6 +68,29 @@ def test_gc_hooks_scan_every_goroutine_once(rt):
         with pytest.raises(gort.GortError):
             gort.gc.stopg(gs[0])  # finished
         assert gort.gc.errors == []
+        # Handles: only those scan records showed; never an arbitrary int
+        # (gort would read it), nor a finished goroutine.
+        if gort.gc.stopg(mine[1].g):  # its G may serve another goroutine by now
+            gort.gc.restartg(mine[1].g)
+        for bogus in (1, 4096, 0xdeadbeef0):
+            with pytest.raises(ValueError):
+                gort.gc.stopg(bogus)
+
+        # Blocking gort calls from inside the hook fail instead of blocking
+        # the scheduler (the hook is not in a goroutine).
+        def bad_hook(rec):
+            gort.Chan().send(1)
+
+        gort.gc.set_scan_hook(bad_hook)
+        blk = gort.Chan()
+        g = gort.go(blk.recv)
+        gort.sleep(0.01)
+        gort.gc.quiesce()
+        assert gort.gc.errors and all(isinstance(e, gort.GortError) and e.code == gort.EBUSY
+                                      for e in gort.gc.errors)
+        gort.gc.errors.clear()
+        blk.send(0)
+        g.join(timeout=10)
     finally:
         gort.gc.clear()
     with pytest.raises(ValueError):
