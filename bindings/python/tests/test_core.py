@@ -441,3 +441,17 @@ def test_atexit_shutdown_and_bad_lib():
     p = _child("import gort", env={"GORT_LIB": "/nonexistent/libgort.so"})
     out, err = p.communicate(timeout=30)
     assert p.returncode != 0 and "ImportError" in err and "/nonexistent/libgort.so" in err
+
+
+def test_recursion_limit_in_goroutine(rt):
+    """Python recursion, also through C frames (map), hits RecursionError
+    well inside a Python goroutine's execution stack."""
+    def deep(n):
+        return deep(n + 1)
+
+    def cdeep(n):
+        return list(map(cdeep, [n + 1]))
+
+    for f in (deep, cdeep):
+        with pytest.raises(RecursionError):
+            gort.go(f, 0).join(timeout=30)
