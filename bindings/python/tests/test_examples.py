@@ -26,4 +26,4 @@ def test_readme_snippet():
     env["PYTHONPATH"] = os.path.dirname(EX)
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.split("\n")[:2] == ["499500", "1"]
+    assert p.stdout.split("\n")[:2] == ["499500", "1 0"]
