@@ -4,10 +4,9 @@
 set -euo pipefail
 # valgrind: its client-request header lets gort register stacks with it.
 # clang, libclang-rt-14-dev: the TSan and UBSan passes of .ci/run build with clang.
-# python3-pytest, -pip, -setuptools, -matplotlib: the Python package's tests (bindings/python).
 # bench/run.sh installs the benchmark peers itself (golang-go,
 # libboost-fiber-dev, libboost-context-dev); the tests do not need them.
-pkgs=(cmake make g++ clang libclang-rt-14-dev pkg-config python3 python3-pytest python3-pip python3-setuptools python3-matplotlib libmimalloc-dev libunwind-dev libgtest-dev valgrind)
+pkgs=(cmake make g++ clang libclang-rt-14-dev pkg-config python3 libmimalloc-dev libunwind-dev libgtest-dev valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
