@@ -32,7 +32,9 @@ constexpr std::size_t kConfigV1 = sizeof(gort_config);
 constexpr std::size_t kGoOptsV1 = sizeof(gort_go_opts);
 constexpr std::size_t kStatsV1 = sizeof(gort_stats);
 
-int go_common(gort_fn fn, const void *arg, std::size_t argsize, const gort_go_opts *opts, int64_t *goid_out) {
+// gopc: the return address of gort_go/gort_go_ex in its caller ("created by").
+int go_common(gort_fn fn, const void *arg, std::size_t argsize, const gort_go_opts *opts, int64_t *goid_out,
+              uintptr_t gopc) {
     if (fn == nullptr) return GORT_EINVAL;
     if (argsize > kMaxArgSize) return GORT_EINVAL;
     if (argsize > 0 && arg == nullptr) return GORT_EINVAL;
@@ -48,7 +50,7 @@ int go_common(gort_fn fn, const void *arg, std::size_t argsize, const gort_go_op
     }
     if (int rc = require(Caller::Waker)) return rc;
     G *self = curg();
-    newproc1(fn, arg, argsize, stk, lockos, goid_out);
+    newproc1(fn, arg, argsize, stk, lockos, goid_out, /*issystem=*/false, gopc);
     // A spawn is a safe point, as in the seed (newproc's stack check is
     // where a pending preemption is noticed): a goroutine that only spawns
     // yields after its slice, so its children run and their Gs and stacks
@@ -127,12 +129,12 @@ GORT_API int gort_shutdown(void) {
 }
 
 GORT_API int gort_go(gort_fn fn, const void *arg, size_t argsize, int64_t *goid_out) {
-    return go_common(fn, arg, argsize, nullptr, goid_out);
+    return go_common(fn, arg, argsize, nullptr, goid_out, reinterpret_cast<uintptr_t>(__builtin_return_address(0)));
 }
 
 GORT_API int gort_go_ex(gort_fn fn, const void *arg, size_t argsize, const gort_go_opts *opts,
                         int64_t *goid_out) {
-    return go_common(fn, arg, argsize, opts, goid_out);
+    return go_common(fn, arg, argsize, opts, goid_out, reinterpret_cast<uintptr_t>(__builtin_return_address(0)));
 }
 
 GORT_API gort_g *gort_self(void) { return reinterpret_cast<gort_g *>(curg()); }

@@ -18,6 +18,13 @@ std::atomic<G *> world_stopper{nullptr};
 // The caller's stack pointer as it will be after this call returns: the
 // goroutine's frames at or above it stay live during the system call.
 #define GORT_CALLER_SP() (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) + 16)
+// The caller's frame as a dump unwinds it during the call (G::syscallpc):
+// the pc it resumes at, its sp, and its rbp (saved at our frame address).
+#define GORT_CALLER_CTX(name)                                                       \
+    const SyscallCtx name {                                                         \
+        reinterpret_cast<uintptr_t>(__builtin_return_address(0)), GORT_CALLER_SP(), \
+            *static_cast<const uintptr_t *>(__builtin_frame_address(0))             \
+    }
 }  // namespace
 
 bool gort::capi::holds_stopped_world(const G *gp) {
@@ -28,13 +35,15 @@ extern "C" {
 
 GORT_API int gort_entersyscall(void) {
     if (int rc = require(Caller::MayBlock)) return rc;
-    reentersyscall(GORT_CALLER_SP());
+    GORT_CALLER_CTX(ctx);
+    reentersyscall(GORT_CALLER_SP(), &ctx);
     return GORT_OK;
 }
 
 GORT_API int gort_entersyscallblock(void) {
     if (int rc = require(Caller::MayBlock)) return rc;
-    entersyscallblock(GORT_CALLER_SP());
+    GORT_CALLER_CTX(ctx);
+    entersyscallblock(GORT_CALLER_SP(), &ctx);
     return GORT_OK;
 }
 

@@ -32,6 +32,7 @@ bool parse_debug(const char *s, DebugVars *dv) {
         if (nlen == 10 && std::strncmp(s, "schedtrace", 10) == 0) d.schedtrace = v;
         if (nlen == 11 && std::strncmp(s, "scheddetail", 11) == 0) d.scheddetail = v;
         if (nlen == 7 && std::strncmp(s, "sigquit", 7) == 0) d.sigquit = v;
+        if (nlen == 12 && std::strncmp(s, "tracebackall", 12) == 0) d.tracebackall = v;
         if (nlen == 8 && std::strncmp(s, "deadlock", 8) == 0) d.deadlock = v;
         if (nlen == 6 && std::strncmp(s, "efence", 6) == 0) d.efence = v;
         if (nlen == 10 && std::strncmp(s, "stackguard", 10) == 0) d.stackguard = v;

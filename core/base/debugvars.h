@@ -13,6 +13,7 @@ struct DebugVars {
     int64_t schedtrace = 0;   // ms between SCHED lines from sysmon; 0: off
     int64_t scheddetail = 0;  // SCHED lines with P/M/G detail
     int64_t sigquit = 0;      // install a SIGQUIT handler that dumps goroutines
+    int64_t tracebackall = 0; // dumps show the runtime's own frames too (GOTRACEBACK=system)
     int64_t deadlock = 1;     // checkdead: 0 turns it off
     // stacks (stack1.go; core/stack/)
     int64_t efence = 0;           // a mapping per stack; freed stacks made inaccessible

@@ -8,6 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cxxabi.h>
+#include <cstdlib>
+
 #include <cstddef>
 #include <cstring>
 #include <initializer_list>
@@ -30,6 +33,11 @@ struct Object {
     std::size_t nsyms;
     const char *strs;
     std::size_t strsz;
+    // Demangled names, prepared here because the handler may not demangle
+    // (__cxa_demangle allocates): dnames[k] for syms[k], nullptr where the
+    // name is not a C++ one. One mapping holds the array and the strings.
+    const char **dnames;
+    std::size_t dmapsize;
 };
 
 // A fixed table, so that loading needs no allocator and a lookup no lock.
@@ -81,6 +89,43 @@ bool index_file(Object *o, const char *path) {
     return true;
 }
 
+// demangle_all: o's function names demangled into one fresh mapping
+// (outside any signal handler). Without it (no memory), names stay mangled.
+void demangle_all(Object *o) {
+    // First pass: the size needed.
+    std::size_t bytes = o->nsyms * sizeof(const char *);
+    auto each = [&](auto &&fn) {
+        for (std::size_t k = 0; k < o->nsyms; k++) {
+            const Elf64_Sym &sym = o->syms[k];
+            unsigned type = ELF64_ST_TYPE(sym.st_info);
+            if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
+                sym.st_name >= o->strsz)
+                continue;
+            const char *mn = o->strs + sym.st_name;
+            if (mn[0] != '_' || mn[1] != 'Z') continue;
+            int st = -1;
+            char *dm = abi::__cxa_demangle(mn, nullptr, nullptr, &st);
+            if (st == 0 && dm != nullptr) fn(k, dm);
+            std::free(dm);
+        }
+    };
+    each([&](std::size_t, const char *dm) { bytes += std::strlen(dm) + 1; });
+    void *m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return;
+    auto **names = static_cast<const char **>(m);
+    char *at = reinterpret_cast<char *>(names + o->nsyms);
+    char *end = static_cast<char *>(m) + bytes;
+    each([&](std::size_t k, const char *dm) {
+        std::size_t n = std::strlen(dm) + 1;
+        if (n > std::size_t(end - at)) return;  // the symbols changed under us: impossible for a mapped file
+        std::memcpy(at, dm, n);
+        names[k] = at;
+        at += n;
+    });
+    o->dnames = names;
+    o->dmapsize = bytes;
+}
+
 int add_object(struct dl_phdr_info *info, std::size_t, void *) {
     if (nobjects == kMaxObjects) return 1;
     Object o{};
@@ -98,6 +143,7 @@ int add_object(struct dl_phdr_info *info, std::size_t, void *) {
     const char *path = info->dlpi_name;
     if (path == nullptr || path[0] == '\0') path = nobjects == 0 ? "/proc/self/exe" : nullptr;
     if (path == nullptr || !index_file(&o, path)) return 0;
+    demangle_all(&o);
     objects[nobjects++] = o;
     return 0;
 }
@@ -112,7 +158,10 @@ void symtab_load() {
 }
 
 void symtab_unload() {
-    for (int i = 0; i < nobjects; i++) munmap(objects[i].map, objects[i].mapsize);
+    for (int i = 0; i < nobjects; i++) {
+        munmap(objects[i].map, objects[i].mapsize);
+        if (objects[i].dnames != nullptr) munmap(objects[i].dnames, objects[i].dmapsize);
+    }
     nobjects = 0;
     loaded = false;
 }
@@ -135,7 +184,8 @@ bool symtab_lookup(uintptr_t pc, const char **name, uintptr_t *off) {
             if (best == nullptr || s.st_value > best->st_value) best = &s;
         }
         if (best == nullptr || best->st_name >= o.strsz) return false;
-        *name = o.strs + best->st_name;
+        const char *dn = o.dnames != nullptr ? o.dnames[best - o.syms] : nullptr;
+        *name = dn != nullptr ? dn : o.strs + best->st_name;
         *off = rel - best->st_value;
         return true;
     }

@@ -8,7 +8,8 @@
 // maps the ELF file of every object loaded at that time and records its
 // address ranges and its symbol table (.symtab, else .dynsym);
 // symtab_lookup then only reads that memory: no allocation, no lock, no
-// system call. Objects loaded later (dlopen) are not in the table; their
+// system call. C++ names are demangled by symtab_load (demangling
+// allocates), so lookups return them readable, as gort_dump_goroutines does. Objects loaded later (dlopen) are not in the table; their
 // frames print without a name.
 //
 // Concurrency: the table is written only by symtab_load and symtab_unload,
@@ -24,8 +25,8 @@ namespace gort {
 void symtab_load();
 // Unmaps everything symtab_load mapped.
 void symtab_unload();
-// The function containing pc: its name (in the mapped file, valid until
-// symtab_unload) and pc's offset from its start. false if none is known.
+// The function containing pc: its name (demangled if it is a C++ one;
+// valid until symtab_unload) and pc's offset from its start. false if none is known.
 // Async-signal-safe.
 bool symtab_lookup(uintptr_t pc, const char **name, uintptr_t *off);
 

@@ -1,11 +1,9 @@
 // core/diag/traceback.cc - see traceback.h.
 #include "core/diag/traceback.h"
 
-#include <cxxabi.h>
 #include <ucontext.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 
 #define UNW_LOCAL_ONLY
@@ -16,7 +14,8 @@
 #include "core/base/lock_futex.h"
 #include "core/base/racy.h"
 #include "core/sched/runtime2.h"
-#include "core/diag/symtab.h"
+#include "core/diag/pcname.h"
+#include "core/base/debugvars.h"
 #include "core/base/throw.h"
 #include "core/base/os.h"
 
@@ -33,6 +32,8 @@ constexpr int kMaxFrames = 64;
 // holding.
 constexpr int kClaimTriesNormal = 100000;
 constexpr int kClaimTriesFatal = 1000;
+// Goroutines a fatal or signal dump prints in full, besides the current one.
+constexpr std::size_t kMaxDumpGoroutines = 1000;
 
 // Frames: the pcs of one stack, recorded while the stack is owned and
 // symbolised after.
@@ -112,6 +113,17 @@ void unwind(unw_cursor_t *cur, Frames *f, uintptr_t lo, uintptr_t hi) {
     return true;
 }
 
+// capture_from: the frames of gp from a register state uc whose sp lies on
+// gp's stack; the caller owns gp.
+void capture_from(const G *gp, unw_context_t *uc, Frames *f) {
+    unw_cursor_t cur;
+    if (unw_init_local(&cur, uc) != 0) {
+        f->badsp = true;
+        return;
+    }
+    unwind(&cur, f, gp->stack.lo, gp->stack.hi);
+}
+
 // capture_suspended: the frames of gp, which the caller owns.
 void capture_suspended(const G *gp, Frames *f) {
     unw_context_t uc;
@@ -128,12 +140,28 @@ void capture_suspended(const G *gp, Frames *f) {
         f->n = 1;
         return;
     }
-    unw_cursor_t cur;
-    if (unw_init_local(&cur, &uc) != 0) {
+    capture_from(gp, &uc, f);
+}
+
+// capture_syscall: the frames of gp in a system call (Gsyscall, claimed with
+// the scan bit, so exitsyscall waits before it touches them) from what
+// entersyscall recorded: the innermost live frame's pc, sp and rbp (G's
+// syscallpc). Other callee-saved registers are unknown (0): the CFI of
+// ordinary frames computes the CFA from rsp or rbp only. Seed: traceback of
+// a g in _Gsyscall starts at g.syscallsp/syscallpc.
+void capture_syscall(const G *gp, Frames *f) {
+    uintptr_t sp = gp->syscallctxsp;
+    f->sp = sp;
+    if (sp < gp->stack.lo || sp >= gp->stack.hi) {
         f->badsp = true;
         return;
     }
-    unwind(&cur, f, gp->stack.lo, gp->stack.hi);
+    unw_context_t uc;
+    std::memset(&uc, 0, sizeof uc);
+    uc.uc_mcontext.gregs[REG_RIP] = greg_t(gp->syscallpc);
+    uc.uc_mcontext.gregs[REG_RSP] = greg_t(sp);
+    uc.uc_mcontext.gregs[REG_RBP] = greg_t(gp->syscallbp);
+    capture_from(gp, &uc, f);
 }
 
 // capture_here: the calling thread's frames, from capture_here's caller on.
@@ -147,56 +175,48 @@ void capture_suspended(const G *gp, Frames *f) {
 }
 
 // printframe: "\tname+0xoff pc=0x...\n". A return address is looked up one
-// byte back, inside its call. The name comes from libunwind, with a cursor
-// made for the pc alone (the stack is not read again), and is demangled; in
-// a signal handler both allocate, so there it comes from core/diag/symtab.h and
-// stays mangled.
-void printframe(FdWriter &w, uintptr_t ip, bool exact, DumpMode mode) {
-    char name[256];
+// byte back, inside its call. all: also a runtime-internal frame (else it
+// is skipped, see pcname.h's runtime_internal).
+void printframe(FdWriter &w, PcNames &names, uintptr_t ip, bool exact, bool all) {
     const char *sym = nullptr;
-    unw_word_t off = 0;
-    if (mode == DumpMode::Signal) {
-        uintptr_t o = 0;
-        if (symtab_lookup(exact ? ip : ip - 1, &sym, &o)) off = exact ? o : o + 1;
+    uintptr_t off = 0;
+    uintptr_t at = exact ? ip : ip - 1;
+    if (names.lookup(at, &sym, &off)) {
+        if (!all && runtime_internal(sym)) return;
+        off = exact ? off : off + 1;
     } else {
-        unw_context_t uc;
-        std::memset(&uc, 0, sizeof uc);
-        uc.uc_mcontext.gregs[REG_RIP] = greg_t(ip);
-        uc.uc_mcontext.gregs[REG_RSP] = greg_t(reinterpret_cast<uintptr_t>(&uc));  // any readable word
-        unw_cursor_t cur;
-        if (unw_init_local2(&cur, &uc, exact ? UNW_INIT_SIGNAL_FRAME : 0) == 0) {
-            int rc = unw_get_proc_name(&cur, name, sizeof name, &off);
-            name[sizeof name - 1] = '\0';
-            if (rc == 0 || rc == -UNW_ENOMEM) sym = name;  // ENOMEM: truncated, still a name
-        }
+        sym = nullptr;
     }
     w.ch('\t');
-    if (sym != nullptr) {
-        char *dm = nullptr;
-        if (mode != DumpMode::Signal) {
-            int st = -1;
-            dm = abi::__cxa_demangle(sym, nullptr, nullptr, &st);
-            if (st != 0) {
-                std::free(dm);
-                dm = nullptr;
-            }
-        }
-        w.str(dm != nullptr ? dm : sym).ch('+').hex(off);
-        std::free(dm);
-    } else {
+    if (sym != nullptr)
+        w.str(sym).ch('+').hex(off);
+    else
         w.ch('?');
-    }
     w.str(" pc=").hex(ip).ch('\n');
 }
 
-void printframes(FdWriter &w, const Frames &f, DumpMode mode) {
+void printframes(FdWriter &w, PcNames &names, const Frames &f, bool all) {
     if (f.badsp) {
         w.str("\tbad saved context sp=").hex(f.sp).str("; stack unavailable\n");
         return;
     }
-    for (int i = 0; i < f.n; i++) printframe(w, f.ip[i], f.exact[i], mode);
+    for (int i = 0; i < f.n; i++) printframe(w, names, f.ip[i], f.exact[i], all);
     if (f.elided) w.str("\t...additional frames elided...\n");
     if (f.strayed) w.str("\t...unwinding left the goroutine's stack...\n");
+}
+
+// printcreatedby: Go's "created by FUNC in goroutine N" and where, from the
+// pc of the gort_go call (G::gopc; 0: the main goroutine, none shown).
+void printcreatedby(FdWriter &w, PcNames &names, uintptr_t gopc, int64_t parent) {
+    if (gopc == 0) return;
+    const char *sym = nullptr;
+    uintptr_t off = 0;
+    bool named = names.lookup(gopc - 1, &sym, &off);
+    w.str("created by ").str(named ? sym : "?");
+    if (parent != 0) w.str(" in goroutine ").dec(parent);
+    w.str("\n\t").str(named ? sym : "?");
+    if (named) w.ch('+').hex(off + 1);
+    w.str(" pc=").hex(gopc).ch('\n');
 }
 
 // Header: what Go 1.4's goroutineheader prints, captured while the g is owned.
@@ -206,6 +226,8 @@ struct Header {
     const char *waitreason = nullptr;
     int64_t waitminutes = 0;
     bool locked = false;
+    uintptr_t gopc = 0;
+    int64_t parentgoid = 0;
 };
 
 void printheader(FdWriter &w, const Header &h) {
@@ -228,6 +250,8 @@ Header header_owned(G *gp, uint32_t status) {
     h.goid = gp->goid;
     h.status = status;
     h.locked = gp->lockedm != nullptr;
+    h.gopc = gp->gopc;
+    h.parentgoid = gp->parentgoid;
     if ((status & ~uint32_t(Gscan)) == Gwaiting) {
         h.waitreason = gp->waitreason;
         int64_t now = nanotime();
@@ -244,71 +268,161 @@ Header header_unowned(const G *gp, uint32_t status) {
     h.goid = racy_read(gp->goid);
     h.status = status;
     h.locked = racy_read(gp->lockedm) != nullptr;
+    h.gopc = racy_read(gp->gopc);
+    h.parentgoid = racy_read(gp->parentgoid);
     if ((status & ~uint32_t(Gscan)) == Gwaiting) h.waitreason = racy_read(gp->waitreason);
     return h;
 }
 
+// Dump: one dump's output, name cache and settings.
+struct Dump {
+    FdWriter &w;
+    PcNames names;
+    DumpMode mode;
+    bool all;  // show runtime-internal frames (GORT_DEBUG=tracebackall=1)
+    bool first = true;
+    Dump(FdWriter &w, DumpMode mode)
+        : w(w), names(mode != DumpMode::Signal), mode(mode), all(debug.tracebackall != 0) {}
+    void sep() {
+        if (!first) w.ch('\n');
+        first = false;
+    }
+};
+
 // dumpg: one goroutine that the calling thread is not running (Go 1.4: the
 // body of tracebackothers' loop). Claims it with the scan bit (see the file
 // comment), retrying while another scanner holds the bit or its stack is
-// being copied, and gives up after a bounded number of tries.
-void dumpg(FdWriter &w, G *gp, DumpMode mode, bool *first) {
-    const int limit = mode == DumpMode::Normal ? kClaimTriesNormal : kClaimTriesFatal;
-    auto sep = [&] {
-        if (!*first) w.ch('\n');
-        *first = false;
-    };
+// being copied, and gives up after a bounded number of tries. A goroutine
+// in a system call is claimed too (Gscansyscall: exitsyscall waits for the
+// bit) and unwound from what entersyscall recorded. Returns whether it
+// printed gp (false: dead or not yet born).
+bool dumpg(Dump &d, G *gp) {
+    const int limit = d.mode == DumpMode::Normal ? kClaimTriesNormal : kClaimTriesFatal;
     for (int tries = 0;; tries++) {
         uint32_t s = readgstatus(gp);
         uint32_t base = s & ~uint32_t(Gscan);
-        if (base == Gdead || base == Gidle) return;  // exited (or not yet born): not live
-        if (base == Grunning || base == Gsyscall || s == Gscanenqueue) {
-            sep();
-            printheader(w, header_unowned(gp, s));
-            w.str("\tgoroutine running on other thread; stack unavailable\n");
-            return;
+        if (base == Gdead || base == Gidle) return false;  // exited (or not yet born): not live
+        if (base == Grunning || s == Gscanenqueue) {
+            d.sep();
+            Header h = header_unowned(gp, s);
+            printheader(d.w, h);
+            d.w.str("\tgoroutine running on other thread; stack unavailable\n");
+            printcreatedby(d.w, d.names, h.gopc, h.parentgoid);
+            return true;
         }
-        if ((s == Grunnable || s == Gwaiting) && castogscanstatus(gp, s, s | Gscan)) {
+        if ((s == Grunnable || s == Gwaiting || s == Gsyscall) && castogscanstatus(gp, s, s | Gscan)) {
             // gp is ours until casfrom_Gscanstatus: record, release, print.
             Header h = header_owned(gp, s);
             Frames f;
-            capture_suspended(gp, &f);
+            bool nostack = false;
+            if (s != Gsyscall)
+                capture_suspended(gp, &f);
+            else if (gp->syscallpc != 0)
+                capture_syscall(gp, &f);
+            else
+                nostack = true;  // an extra M's goroutine between calls: no frames
             casfrom_Gscanstatus(gp, s | Gscan, s);
-            sep();
-            printheader(w, h);
-            printframes(w, f, mode);
-            return;
+            d.sep();
+            printheader(d.w, h);
+            if (nostack)
+                d.w.str("\tgoroutine running on other thread; stack unavailable\n");
+            else
+                printframes(d.w, d.names, f, d.all);
+            printcreatedby(d.w, d.names, h.gopc, h.parentgoid);
+            return true;
         }
         if (tries >= limit) {
-            sep();
-            printheader(w, header_unowned(gp, s));
-            w.str("\tgoroutine busy (scan or stack copy in progress); stack unavailable\n");
-            return;
+            d.sep();
+            Header h = header_unowned(gp, s);
+            printheader(d.w, h);
+            d.w.str("\tgoroutine busy (scan or stack copy in progress); stack unavailable\n");
+            printcreatedby(d.w, d.names, h.gopc, h.parentgoid);
+            return true;
         }
         if (tries >= 64) osyield();
     }
 }
+
+// Summary: the goroutines a fatal dump does not print, counted by what
+// their header would say (the wait reason, else the status), as Go's
+// tracebackothers does past its limit in later releases. Fixed size: a
+// signal handler may not allocate; labels beyond it count as "other".
+struct Summary {
+    static constexpr int kLabels = 32;
+    const char *label[kLabels];
+    int64_t count[kLabels];
+    int n = 0;
+    int64_t total = 0, other = 0;
+
+    void add(const char *l) {
+        total++;
+        for (int i = 0; i < n; i++) {
+            if (label[i] == l || std::strcmp(label[i], l) == 0) {
+                count[i]++;
+                return;
+            }
+        }
+        if (n == kLabels) {
+            other++;
+            return;
+        }
+        label[n] = l;
+        count[n++] = 1;
+    }
+};
+
+// summarise: gp's label, read without claiming it (racy.h); dead or
+// unborn goroutines are not counted.
+void summarise(Summary *sum, const G *gp) {
+    uint32_t s = readgstatus(gp);
+    uint32_t base = s & ~uint32_t(Gscan);
+    if (base == Gdead || base == Gidle) return;
+    const char *l = gstatusname(base);
+    if (base == Gwaiting) {
+        const char *r = racy_read(gp->waitreason);
+        if (r != nullptr && r[0] != '\0') l = r;
+    }
+    sum->add(l);
+}
+
+void printsummary(FdWriter &w, const Summary &sum) {
+    if (sum.total == 0) return;
+    w.str("\n...").dec(sum.total).str(" additional goroutines not shown (gort_dump_goroutines prints them all):\n");
+    for (int i = 0; i < sum.n; i++) w.ch('\t').dec(sum.count[i]).str(" [").str(sum.label[i]).str("]\n");
+    if (sum.other != 0) w.ch('\t').dec(sum.other).str(" [other]\n");
+}
+
+[[gnu::noinline]] void capture_here_of(Frames *f) { capture_here(f, 1); }  // from our caller on
 
 }  // namespace
 
 void tracebacksuspended(FdWriter &w, const G *gp, DumpMode mode) {
     Frames f;
     capture_suspended(gp, &f);
-    printframes(w, f, mode);
+    PcNames names(mode != DumpMode::Signal);
+    printframes(w, names, f, debug.tracebackall != 0);
 }
 
 [[gnu::noinline]] void tracebackhere(FdWriter &w, DumpMode mode) {
     Frames f;
     capture_here(&f, 1);  // from tracebackhere's caller
-    printframes(w, f, mode);
+    PcNames names(mode != DumpMode::Signal);
+    printframes(w, names, f, debug.tracebackall != 0);
 }
 
 // Go 1.4 traceback.go: tracebackothers, with the current goroutine first as
-// in dopanic.
+// in dopanic. A fatal or signal dump prints at most kMaxDumpGoroutines other
+// goroutines in full and summarises the rest (a dump of a million
+// goroutines would otherwise take minutes between "fatal error" and the
+// abort); gort_dump_goroutines prints them all.
 [[gnu::noinline]] void dumpgoroutines(int fd, DumpMode mode) {
     FdWriter w(fd);
-    bool first = true;
+    Dump d(w, mode);
     G *self = getg();
+    // The thread that threw shows every frame of its own stack: the frames
+    // of the runtime are where the error is (Go's showframe does the same
+    // for the throwing goroutine).
+    const bool allhere = d.all || mode == DumpMode::Fatal;
     // m->curg is written only by this thread (this M), so reading it here is
     // not a race.
     G *cur = self != nullptr ? self->m->curg.load(std::memory_order_relaxed) : nullptr;
@@ -323,27 +437,40 @@ void tracebacksuspended(FdWriter &w, const G *gp, DumpMode mode) {
         h.goid = cur->goid;
         h.status = curstatus;
         h.locked = cur->lockedm != nullptr;
-        first = false;
+        d.first = false;
         printheader(w, h);
-        tracebackhere(w, mode);
+        Frames f;
+        capture_here_of(&f);
+        printframes(w, d.names, f, allhere);
+        printcreatedby(w, d.names, cur->gopc, cur->parentgoid);
     } else {
         if (mode == DumpMode::Fatal) {
             // The throw site is on this thread's own stack: g0's, or a host
             // thread's (Go prints g0's as "runtime stack").
-            first = false;
+            d.first = false;
             w.str(self != nullptr ? "runtime stack:\n" : "host thread stack:\n");
-            tracebackhere(w, mode);
+            Frames f;
+            capture_here_of(&f);
+            printframes(w, d.names, f, allhere);
         }
         // cur may be parked but still attached (a locked goroutine in
         // park_m's unlockf): it is dumped like any other, first.
-        if (cur != nullptr) dumpg(w, cur, mode, &first);
+        if (cur != nullptr) dumpg(d, cur);
     }
+    const std::size_t limit = mode == DumpMode::Normal ? ~std::size_t(0) : kMaxDumpGoroutines;
+    std::size_t shown = 0;
+    Summary sum;
     std::size_t n = allglen();
     for (std::size_t i = 0; i < n; i++) {
         G *gp = allg_at(i);
         if (gp == nullptr || gp == cur || gp->issystem.load(std::memory_order_relaxed)) continue;
-        dumpg(w, gp, mode, &first);
+        if (shown < limit) {
+            if (dumpg(d, gp)) shown++;
+        } else {
+            summarise(&sum, gp);
+        }
     }
+    printsummary(w, sum);
 }
 
 }  // namespace gort

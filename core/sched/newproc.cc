@@ -71,7 +71,7 @@ G *malg(std::size_t stacksize) {
 // may be split (moved) under it; execution stacks never move, so gort runs it
 // on the caller's stack and saves two switches per spawn.
 G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_t stacksize, bool lock_os_thread,
-            int64_t *goid_out, bool issystem) {
+            int64_t *goid_out, bool issystem, uintptr_t gopc) {
     G *g = getg();
     if (fn == nullptr) gothrow("go of nil func value");
     P *pp = (g != nullptr) ? g->m->p : nullptr;
@@ -106,6 +106,9 @@ G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_
     newg->param = nullptr;
     newg->local = nullptr;
     newg->waitreason = nullptr;
+    newg->gopc = gopc;
+    // 0 from a host thread or from g0 (no goroutine made it).
+    newg->parentgoid = g != nullptr && g != g->m->g0 ? g->goid : 0;
     newg->preempt.store(false, std::memory_order_relaxed);
     newg->issystem.store(issystem, std::memory_order_relaxed);
     if (issystem) sched.nsysg.fetch_add(1, std::memory_order_relaxed);  // system goroutines never exit

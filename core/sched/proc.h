@@ -68,9 +68,10 @@ void checkmcount();                                       // seed: checkmcount
 // goroutine or g0 with a P, or from a host thread (no M: the g goes to the
 // global queue). stacksize 0: the default. The returned G may already have
 // run and exited (and been reused): read its goid through goid_out.
-// issystem: a runtime goroutine (gcount and checkdead skip it).
+// issystem: a runtime goroutine (gcount and checkdead skip it). gopc: the
+// pc of the go statement (seed: callerpc), for "created by" in dumps.
 G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_t stacksize,
-            bool lock_os_thread, int64_t *goid_out = nullptr, bool issystem = false);
+            bool lock_os_thread, int64_t *goid_out = nullptr, bool issystem = false, uintptr_t gopc = 0);
 G *malg(std::size_t stacksize);                           // seed: malg
 void gfput(P *pp, G *gp);                                 // seed: gfput
 G *gfget(P *pp);                                          // seed: gfget
@@ -101,8 +102,15 @@ void set_newprocs(int32_t n);                             // seed: newprocs = n 
 
 // ---- system calls (core/sched/syscall.cc) ----
 // sp: the caller's stack pointer; frames above it stay live in the call.
-void reentersyscall(uintptr_t sp);                        // seed: reentersyscall
-void entersyscallblock(uintptr_t sp);                     // seed: entersyscallblock
+// ctx: where a dump unwinds the goroutine from during the call (G's
+// syscallpc/syscallctxsp/syscallbp); nullptr: the frame of the function
+// that called reentersyscall (it must stay live until exitsyscall). Both
+// are noinline so that their own return address and frame name that caller.
+struct SyscallCtx {
+    uintptr_t pc = 0, sp = 0, bp = 0;  // pc == 0: no frames to show
+};
+[[gnu::noinline]] void reentersyscall(uintptr_t sp, const SyscallCtx *ctx = nullptr);     // seed: reentersyscall
+[[gnu::noinline]] void entersyscallblock(uintptr_t sp, const SyscallCtx *ctx = nullptr);  // seed: entersyscallblock
 void exitsyscall();                                       // seed: exitsyscall
 G0ONLY void exitsyscall0(G *gp);                          // seed: exitsyscall0
 

@@ -136,6 +136,22 @@ struct alignas(64) G {
     // seed: g.syscallsp. While Gsyscall: the caller's sp at gort_entersyscall;
     // [syscallsp, stack.hi) holds the goroutine's frames (GC scans, dumps).
     uintptr_t syscallsp = 0;
+    // Where the goroutine's frames resume while Gsyscall, for dumps (seed:
+    // g.syscallpc; modern Go's g.syscallbp): the pc and sp of the innermost
+    // frame that stays live during the call (the caller of
+    // gort_entersyscall, or the runtime function that entered the call),
+    // and that frame's rbp (its CFA may be rbp-based). syscallpc == 0: no
+    // frames to show (an extra M's goroutine between calls). Written by the
+    // owner before the status becomes Gsyscall; read under Gscansyscall.
+    uintptr_t syscallpc = 0;
+    uintptr_t syscallctxsp = 0;
+    uintptr_t syscallbp = 0;
+    // seed: g.gopc, the pc of the gort_go call that created this goroutine
+    // (0: the main goroutine or a runtime-internal one), and the id of the
+    // goroutine that made it (0: a host thread). Written before the g is
+    // published (Gdead -> Grunnable), read by dumps.
+    uintptr_t gopc = 0;
+    int64_t parentgoid = 0;
     bool pinned = false;            // gort_proc_pin (owner)
     bool isextra = false;           // the goroutine of an extra M (foreign thread)
     // Channel waits whose element lives on this g's managed stack (sudog.h):

@@ -116,12 +116,30 @@ bool exitsyscallfast() {
     return false;
 }
 
+// save_syscallctx: records where a dump unwinds g from while Gsyscall
+// (G::syscallpc). ctx == nullptr: the caller of reentersyscall or
+// entersyscallblock, from their own return address ra and frame fa (they
+// take __builtin_frame_address(0), so they have an rbp frame: their CFA,
+// the caller's sp at the call, is fa + 16, and the caller's rbp is saved at
+// fa). Stored before the status becomes Gsyscall, whose release publishes it.
+inline void save_syscallctx(G *g, const SyscallCtx *ctx, void *ra, void *fa) {
+    if (ctx != nullptr) {
+        g->syscallpc = ctx->pc;
+        g->syscallctxsp = ctx->sp;
+        g->syscallbp = ctx->bp;
+        return;
+    }
+    g->syscallpc = reinterpret_cast<uintptr_t>(ra);
+    g->syscallctxsp = reinterpret_cast<uintptr_t>(fa) + 16;
+    g->syscallbp = *static_cast<const uintptr_t *>(fa);
+}
+
 }  // namespace
 
 // seed: reentersyscall. sp: the caller's stack pointer; the goroutine's
 // frames above it stay live (and, for the GC issue, scannable) during the
 // call.
-void reentersyscall(uintptr_t sp) {
+void reentersyscall(uintptr_t sp, const SyscallCtx *ctx) {
     G *g = getg();
     M *mp = g->m;
     // Disable preemption: during this function g is in Gsyscall status but
@@ -131,6 +149,7 @@ void reentersyscall(uintptr_t sp) {
     // move the stack): its stack check fails and newstack throws.
     g->stackguard0.store(kStackPreempt, std::memory_order_relaxed);
     g->syscallsp = sp;
+    save_syscallctx(g, ctx, __builtin_return_address(0), __builtin_frame_address(0));
     casgstatus(g, Grunning, Gsyscall);
     if (g->syscallsp < g->stack.lo || g->stack.hi < g->syscallsp) systemstack(entersyscall_bad, g);
     if (sched.sysmonwait.load(std::memory_order_seq_cst) != 0) systemstack(entersyscall_sysmon, nullptr);
@@ -143,12 +162,13 @@ void reentersyscall(uintptr_t sp) {
 
 // seed: entersyscallblock. The same as reentersyscall, but the call is known
 // to block: hand the P off at once.
-void entersyscallblock(uintptr_t sp) {
+void entersyscallblock(uintptr_t sp, const SyscallCtx *ctx) {
     G *g = getg();
     M *mp = g->m;
     mp->locks++;
     g->stackguard0.store(kStackPreempt, std::memory_order_relaxed);
     g->syscallsp = sp;
+    save_syscallctx(g, ctx, __builtin_return_address(0), __builtin_frame_address(0));
     casgstatus(g, Grunning, Gsyscall);
     if (g->syscallsp < g->stack.lo || g->stack.hi < g->syscallsp) systemstack(entersyscall_bad, g);
     systemstack(entersyscallblock_handoff, nullptr);

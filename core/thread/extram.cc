@@ -209,7 +209,9 @@ void cgocallbackg(void *arg) {
     mp->cgo_fn(mp->cgo_arg);
     // seed: entersyscall before returning to C. The P stays with mp in
     // Psyscall: the thread's next call re-takes it with one CAS.
-    reentersyscall(gp->stack.hi);
+    // No frames to show during the call: this goroutine's are abandoned.
+    SyscallCtx none;
+    reentersyscall(gp->stack.hi, &none);
     mp->cgo_done = true;
     mcall(cgocall_return, /*dying=*/true);  // its frames are abandoned
 }
