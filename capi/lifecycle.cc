@@ -152,18 +152,19 @@ GORT_API int gort_gosched(void) {
 }
 
 namespace {
-// The host's unlockf and its argument. The host's function is called through
-// its own type (gort_unlockf): calling it through the core's unlockf_t, a
-// different function type, is undefined behaviour (clang's
-// -fsanitize=function reports it). Lives on the parking goroutine's stack,
-// which stays put until park_m has called it on g0.
-struct HostUnlock {
-    gort_unlockf fn;
-    void *lk;
-};
+// The core's unlockf for gort_park: calls the host's unlockf through its own
+// type (gort_unlockf); calling it through the core's unlockf_t, a different
+// function type, is undefined behaviour (clang's -fsanitize=function reports
+// it). The host's function and lock wait in the M (arg), not on the parking
+// goroutine's stack: a gort_ready may make gp run elsewhere, and return from
+// gort_park, before park_m calls this on g0 (see park_m).
 int call_unlockf(G *gp, void *arg) {
-    auto *u = static_cast<HostUnlock *>(arg);
-    return u->fn(reinterpret_cast<gort_g *>(gp), u->lk);
+    auto *mp = static_cast<M *>(arg);
+    auto fn = reinterpret_cast<gort_unlockf>(mp->waithostfn);
+    void *lk = mp->waithostlock;
+    mp->waithostfn = nullptr;
+    mp->waithostlock = nullptr;
+    return fn(reinterpret_cast<gort_g *>(gp), lk);
 }
 }  // namespace
 
@@ -174,8 +175,12 @@ GORT_API int gort_park(gort_unlockf unlockf, void *lk, const char *reason) {
         park(nullptr, lk, why);
         return GORT_OK;
     }
-    HostUnlock u{unlockf, lk};
-    park(call_unlockf, &u, why);
+    // The caller runs on this M until park's mcall reaches park_m on the
+    // same M's g0 (require(MayBlock): not inside a system call).
+    M *mp = curg()->m;
+    mp->waithostfn = reinterpret_cast<void (*)()>(unlockf);
+    mp->waithostlock = lk;
+    park(call_unlockf, mp, why);
     return GORT_OK;
 }
 

@@ -68,14 +68,15 @@ G *gfget_global() {
     return gp;  // newproc1 gives it a stack if it has none
 }
 
-// newproc1's way out when no stack can be had: nothing was started.
-G *newproc_nostack(G *g) {
+// newproc1's exit (the seed's releasem): drops the m->locks it took and
+// restores a preemption request that arrived meanwhile. Returns newg.
+G *newproc_done(G *g, G *newg) {
     if (g != nullptr) {
         g->m->locks--;
         if (g->m->locks == 0 && g->preempt.load(std::memory_order_relaxed))
             g->stackguard0.store(kStackPreempt, std::memory_order_relaxed);
     }
-    return nullptr;
+    return newg;
 }
 
 }  // namespace
@@ -118,11 +119,11 @@ G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_
     if (want == default_stack_size) newg = pp != nullptr ? gfget(pp) : gfget_global();
     if (newg != nullptr && !ensure_stack(newg)) {
         gfput_nostack(pp, newg);
-        return newproc_nostack(g);
+        return newproc_done(g, nullptr);  // no stack: nothing started
     }
     if (newg == nullptr) {
         newg = malg(want);
-        if (newg == nullptr) return newproc_nostack(g);
+        if (newg == nullptr) return newproc_done(g, nullptr);  // no stack: nothing started
         casgstatus(newg, Gidle, Gdead);
         allgadd(newg);  // publishes with a status of Gdead so nobody looks at the uninitialised stack
     } else {
@@ -183,12 +184,7 @@ G *newproc1(void (*fn)(void *), const void *arg, std::size_t argsize, std::size_
     } else {
         ready_runnable(newg);  // global queue + startm, as from any host thread
     }
-    if (g != nullptr) {
-        g->m->locks--;
-        if (g->m->locks == 0 && g->preempt.load(std::memory_order_relaxed))
-            g->stackguard0.store(kStackPreempt, std::memory_order_relaxed);
-    }
-    return newg;
+    return newproc_done(g, newg);
 }
 
 // seed: gfput. Put on gfree list. If the local list is too long, transfer a

@@ -190,6 +190,12 @@ struct alignas(64) M {
     unlockf_t waitunlockf = nullptr;  // park -> park_m
     void (*mcallfn)(G *) = nullptr;   // mcall -> its trampoline on g0
     void *waitlock = nullptr;
+    // gort_park's host unlockf and its lock (capi/lifecycle.cc), owner M
+    // only: set by the parking goroutine, read by park_m on this M's g0.
+    // Stored as a generic function pointer; capi casts it back to
+    // gort_unlockf before calling it, so it is called through its own type.
+    void (*waithostfn)() = nullptr;
+    void *waithostlock = nullptr;
     M *alllink = nullptr;           // on allm (sched.lock to add; never removed until shutdown)
     M *schedlink = nullptr;         // on sched.midle (sched.lock)
     // Thread and stack of g0 (core/mstart).

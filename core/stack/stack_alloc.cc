@@ -309,8 +309,10 @@ void guard_span(StackSpan *s) {
         if (rc != 0) {
             // ENOMEM: the process is out of VMAs (vm.max_map_count: the
             // host's mappings count too) or page tables. The span goes
-            // unguarded, its stacks carry the canary, as documented; no
-            // more mprotect guards are tried until some are freed.
+            // unguarded, its stacks carry the canary, as documented; the
+            // budget stops at what is installed, so no more mprotect guards
+            // are tried until some of gort's are freed (or the next
+            // gort_init counts again).
             for (std::size_t j = 0; j < i; j++) {
                 void *q = reinterpret_cast<void *>(s->start + j * size);
                 if (mode == kGuardMadvise)
@@ -521,8 +523,8 @@ std::size_t stack_roundsize(std::size_t n) {
 }
 
 // seed: stackalloc. Stack{} (lo == 0) when no address space is left for
-// it: the caller decides (a spawn fails with GORT_ENOMEM, a managed stack's
-// growth is fatal, as the seed's).
+// it: the caller decides (a spawn and a managed stack's growth answer
+// GORT_ENOMEM; the seed throws).
 Stack stackalloc(std::size_t n, StackKind kind) {
     if ((n & (n - 1)) != 0) gothrow("stack size not a power of 2");
     if (n < kFixedStack || n > kMaxStackSize || (kind == kStackExec && n < kMinStackSize))
